@@ -1,0 +1,121 @@
+# lxsandbox — build, install, test.  See README.md and INSTALL.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= /lib/systemd/system
+PAMDIR      ?= /lib/x86_64-linux-gnu/security
+RUNDIR      ?= /run/lxsandbox
+DESTDIR     ?=
+
+B          := build
+PKGS       := libseccomp libcap-ng inih libnl-3.0 libnl-route-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC       ?= cc
+WERROR   ?= -Werror
+CPPFLAGS += -D_GNU_SOURCE -Ilib -Isandboxd \
+            -DSBX_POLICY_DIR='"$(SYSCONFDIR)/lxsandbox/policies"' \
+            -DSBX_RUN_DIR='"$(RUNDIR)"' \
+            -DSBX_LIBEXEC_DIR='"$(LIBEXECDIR)/lxsandbox"'
+ifeq ($(SANITIZE),1)
+CFLAGS   ?= -O1 -g
+CFLAGS   += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+else
+CPPFLAGS += -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3
+CFLAGS   ?= -O2 -g
+endif
+CFLAGS   += -std=gnu11 -Wall -Wextra $(WERROR) -Wformat=2 -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wmissing-declarations -Wpointer-arith -Wcast-align \
+            -Wwrite-strings -Wundef -Wnull-dereference -Wimplicit-fallthrough -Wvla \
+            -Wno-missing-field-initializers -fstack-protector-strong -fstack-clash-protection \
+            -fcf-protection -fno-strict-overflow -fno-delete-null-pointer-checks \
+            -fPIE $(PKG_CFLAGS)
+LDFLAGS  += -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+
+LIB_SRCS    := $(wildcard lib/*.c)
+DAEMON_MAINS := sandboxd/main.c sandboxd/controller-main.c
+DAEMON_SRCS := $(filter-out $(DAEMON_MAINS),$(wildcard sandboxd/*.c))
+CLIENT_MAINS := sbx-run/sbx-run.c sbx-run/sbxctl.c
+CLIENT_SRCS := $(filter-out $(CLIENT_MAINS),$(wildcard sbx-run/*.c))
+UNIT_TESTS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+PROGRAMS := $(B)/sandboxd $(B)/sandboxd-controller $(B)/sbx-run $(B)/sbxctl
+
+all: $(PROGRAMS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libsbx.a: $(call obj,$(LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libsbxd.a: $(call obj,$(DAEMON_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/libsbxclient.a: $(call obj,$(CLIENT_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/sandboxd: $(call obj,sandboxd/main.c) $(B)/libsbxd.a $(B)/libsbx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/sandboxd-controller: $(call obj,sandboxd/controller-main.c) $(B)/libsbxd.a $(B)/libsbx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/sbx-run: $(call obj,sbx-run/sbx-run.c) $(B)/libsbxclient.a $(B)/libsbx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/sbxctl: $(call obj,sbx-run/sbxctl.c) $(B)/libsbxclient.a $(B)/libsbxd.a $(B)/libsbx.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/tests/%: $(call obj,tests/unit/%.c) $(B)/libsbxd.a $(B)/libsbxclient.a $(B)/libsbx.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---- dependencies -----------------------------------------------------------
+DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-ng-dev libinih-dev libnl-3-dev \
+            libnl-route-3-dev libpam0g-dev libcmocka-dev bats bubblewrap util-linux iproute2 \
+            procps valgrind
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# ---- tests ------------------------------------------------------------------
+check: deps
+	$(MAKE) all tests
+	tests/run-all.sh
+
+tests: $(UNIT_TESTS)
+
+check-unit: all tests
+	tests/run-all.sh unit
+
+check-root: all tests
+	tests/run-all.sh root
+
+check-asan:
+	$(MAKE) B=build-asan SANITIZE=1 all tests
+	SBX_BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 tests/run-all.sh unit
+
+check-valgrind: all tests
+	SBX_VALGRIND=1 tests/run-all.sh unit
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps check tests check-unit check-root check-asan check-valgrind clean

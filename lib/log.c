@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static int log_level = LOG_INFO;
+static unsigned log_targets = SBX_LOG_STDERR;
+static char log_ident[32] = "lxsandbox";
+static char log_prefix[128];
+
+void sbx_log_open(const char *ident, unsigned targets)
+{
+        (void) snprintf(log_ident, sizeof(log_ident), "%s", ident);
+        log_targets = targets;
+        if (targets & SBX_LOG_SYSLOG)
+                openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void sbx_log_set_level(int level)
+{
+        log_level = level;
+}
+
+int sbx_log_get_level(void)
+{
+        return log_level;
+}
+
+int sbx_log_level_from_string(const char *s)
+{
+        static const struct {
+                const char *name;
+                int level;
+        } table[] = {
+                {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+                {"warning", LOG_WARNING}, {"err", LOG_ERR},   {"error", LOG_ERR},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (strcmp(s, table[i].name) == 0)
+                        return table[i].level;
+        return -EINVAL;
+}
+
+void sbx_log_set_prefix(const char *prefix)
+{
+        (void) snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");
+}
+
+int sbx_log_internal(int level, int error, const char *fmt, ...)
+{
+        char msg[2048];
+        va_list ap;
+        int saved = errno;
+
+        if (level > log_level)
+                return error;
+
+        /* %m must print the error we were given, not whatever errno holds now. */
+        errno = error < 0 ? -error : error;
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+
+        if (log_targets & SBX_LOG_STDERR)
+                (void) fprintf(stderr, "%s: %s%s\n", log_ident, log_prefix, msg);
+        if (log_targets & SBX_LOG_SYSLOG)
+                syslog(level, "%s%s", log_prefix, msg);
+
+        errno = saved;
+        return error;
+}
+
+const char *sbx_log_escape(const char *s, char *buf, size_t n)
+{
+        size_t o = 0;
+
+        if (n == 0)
+                return buf;
+        for (; s && *s && o + 5 < n; s++) {
+                unsigned char c = (unsigned char) *s;
+
+                if (c < 0x20 || c == 0x7f || c == '\\')
+                        o += (size_t) snprintf(buf + o, n - o, "\\x%02x", c);
+                else
+                        buf[o++] = (char) c;
+        }
+        buf[o] = '\0';
+        return buf;
+}

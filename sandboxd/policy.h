@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Namespaces a policy may ask for. Bits of struct sbx_policy.namespaces. */
+enum sbx_ns {
+        SBX_NS_MOUNT,
+        SBX_NS_IPC,
+        SBX_NS_UTS,
+        SBX_NS_PID,
+        SBX_NS_NET,
+        SBX_NS_COUNT,
+        SBX_NS_INVALID = -22,
+};
+
+enum sbx_network_mode {
+        SBX_NETWORK_NONE,   /* private net namespace, lo up */
+        SBX_NETWORK_HOST,   /* no net namespace */
+        SBX_NETWORK_BRIDGE, /* parsed and validated; not built yet (refused) */
+        SBX_NETWORK_NETWORK,
+        SBX_NETWORK_COUNT,
+        SBX_NETWORK_INVALID = -22,
+};
+
+/* A bind mount. Paths may contain %h (home) and %u (user name) specifiers,
+ * expanded when the sandbox starts. */
+struct sbx_bind {
+        char *source;
+        char *target;
+        bool read_only;
+        bool ignore_missing; /* source written with a leading '-' */
+        bool recursive;      /* "rbind" (default) or "norbind" */
+};
+
+struct sbx_tmpfs {
+        char *path;
+        char *options; /* validated tmpfs options, e.g. "mode=0755,size=10M"; may be NULL */
+};
+
+/* A path list entry: ReadOnlyPaths=-/opt means /opt, ignore_missing. */
+struct sbx_path {
+        char *path;
+        bool ignore_missing;
+};
+
+enum sbx_workdir_mode {
+        SBX_WORKDIR_INHERIT, /* caller's cwd if visible inside, else HOME, else / */
+        SBX_WORKDIR_HOME,    /* "~" */
+        SBX_WORKDIR_PATH,    /* an absolute path (may use %h/%u) */
+};
+
+/* A parsed, validated, frozen policy. Only the policy module writes it. */
+struct sbx_policy {
+        char *name;     /* from the file name, without ".ini" */
+        char *filename; /* as given to the parser, for messages */
+        char *description;
+
+        /* [Sandbox] */
+        unsigned namespaces; /* 1u << SBX_NS_* */
+        char *hostname;      /* NULL: keep the UTS name ("sandbox" when UTS is unshared) */
+
+        /* [Access] */
+        bool access_everyone; /* Users=* */
+        char **users;         /* NULL-terminated, may be NULL */
+        char **groups;
+
+        /* [Files] */
+        bool private_tmp;
+        bool private_devices; /* minimal /dev; default yes */
+        struct sbx_path *read_only_paths;
+        size_t n_read_only_paths;
+        struct sbx_path *read_write_paths;
+        size_t n_read_write_paths;
+        struct sbx_path *inaccessible_paths;
+        size_t n_inaccessible_paths;
+        struct sbx_bind *binds;
+        size_t n_binds;
+        struct sbx_tmpfs *tmpfs;
+        size_t n_tmpfs;
+        enum sbx_workdir_mode workdir_mode;
+        char *workdir;
+
+        /* [Environment] */
+        char **pass_env; /* names taken from the client's environment */
+        char **set_env;  /* "KEY=VALUE" */
+
+        /* [Network] */
+        enum sbx_network_mode network_mode;
+
+        /* [Security] */
+        bool no_new_privileges; /* always true: "no" is refused */
+};
+
+/* Largest policy file accepted, and longest line. */
+#define SBX_POLICY_MAX_SIZE (64u * 1024u)
+#define SBX_POLICY_MAX_LINE 4096u
+
+/* Parses TEXT (LEN bytes, need not be NUL-terminated) as the policy called NAME,
+ * read from FILENAME (used in messages only). Pure: no syscalls.
+ * On error returns -EINVAL (or -ENOMEM) and, if ret_error is not NULL, stores a
+ * malloc'd one-line message "FILENAME:LINE: [Section] Key: what was expected".
+ * On success stores the frozen policy in *ret_policy. */
+int sbx_policy_parse_string(const char *text, size_t len, const char *name, const char *filename,
+                            struct sbx_policy **ret_policy, char **ret_error);
+
+/* Opens NAME.ini in the directory DIR_FD (O_NOFOLLOW), checks that it is a regular
+ * file owned by root and not group/other-writable, reads and parses it.
+ * Same error contract as sbx_policy_parse_string(); -ENOENT for a missing policy,
+ * -EPERM for bad ownership/mode (with a message). */
+int sbx_policy_load(int dir_fd, const char *name, struct sbx_policy **ret_policy,
+                    char **ret_error);
+
+/* Same, for an explicit path (sbxctl policy check FILE). The name is the base name
+ * without ".ini". */
+int sbx_policy_load_path(const char *path, struct sbx_policy **ret_policy, char **ret_error);
+
+/* Reads the whole policy file from FD after checking owner/mode with fstat. */
+int sbx_policy_load_fd(int fd, const char *name, const char *filename,
+                       struct sbx_policy **ret_policy, char **ret_error);
+
+/* Policy names: [A-Za-z0-9_-], 1..64 chars, not starting with '-'. */
+bool sbx_policy_name_valid(const char *name);
+
+/* Prints the policy in a stable, canonical "Key=Value" form (golden tests). */
+int sbx_policy_dump(const struct sbx_policy *p, char **ret_text);
+
+struct sbx_policy *sbx_policy_free(struct sbx_policy *p);
+static inline void sbx_policy_freep(struct sbx_policy **p)
+{
+        sbx_policy_free(*p);
+}
+
+const char *sbx_ns_to_string(enum sbx_ns ns);
+enum sbx_ns sbx_ns_from_string(const char *s);
+const char *sbx_network_mode_to_string(enum sbx_network_mode m);
+enum sbx_network_mode sbx_network_mode_from_string(const char *s);
