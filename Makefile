@@ -84,6 +84,32 @@ $(B)/tests/%: $(call obj,tests/unit/%.c) $(B)/libsbxd.a $(B)/libsbxclient.a $(B)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
+# ---- static analysis --------------------------------------------------------
+C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(C_FILES)
+
+check-format:
+	clang-format --dry-run -Werror $(C_FILES)
+
+lint:
+	@! grep -nwE 'sprintf|strcpy|strcat|strtok|atoi|system|popen|alloca' $(filter %.c,$(C_FILES)) \
+		| grep -v 'snprintf\|vsnprintf' || { echo "make lint: banned call above"; exit 1; }
+	cppcheck --enable=warning,portability,performance --std=c11 --library=posix --inline-suppr \
+		--error-exitcode=1 -D_GNU_SOURCE -Ilib -Isandboxd -q \
+		--suppress=missingIncludeSystem --suppress=resourceLeak --suppress=memleak \
+		lib sandboxd sbx-run
+	shellcheck -x tests/run-all.sh tests/integration/lib.bash .ci/run $(wildcard tools/*.sh)
+
+tidy:
+	bear --output build/compile_commands.json -- $(MAKE) -B B=build-tidy all tests >/dev/null
+	clang-tidy -p build $(filter-out tests/%,$(filter %.c,$(C_FILES))) --quiet
+
+analyze:
+	$(MAKE) -B B=build-analyze CFLAGS="-O2 -g -fanalyzer" WERROR= all
+
+.PHONY: format check-format lint tidy analyze
+
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-ng-dev libinih-dev libnl-3-dev \
             libnl-route-3-dev libpam0g-dev libcmocka-dev bats bubblewrap util-linux iproute2 \
@@ -115,7 +141,51 @@ check-asan:
 check-valgrind: all tests
 	SBX_VALGRIND=1 tests/run-all.sh unit
 
+bench: all
+	tests/bench/run-bench.sh
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check tests check-unit check-root check-asan check-valgrind clean
+.PHONY: all deps check tests check-unit check-root check-asan check-valgrind bench clean install uninstall
+
+# ---- install ----------------------------------------------------------------
+# Honours DESTDIR, PREFIX, BINDIR, SBINDIR, LIBEXECDIR, MANDIR, SYSCONFDIR and
+# UNITDIR.  The programs have SYSCONFDIR, RUNDIR and LIBEXECDIR built in: give
+# "make" and "make install" the same values.  Policies that already exist in
+# SYSCONFDIR/lxsandbox/policies are kept, never overwritten.
+INSTALL_MANS     := $(wildcard man/*.1 man/*.5 man/*.8)
+INSTALL_POLICIES := $(wildcard policy/*.ini)
+INSTALL_POLDIR    = $(DESTDIR)$(SYSCONFDIR)/lxsandbox/policies
+
+install: all
+	install -D -m 0755 $(B)/sandboxd $(DESTDIR)$(SBINDIR)/sandboxd
+	install -D -m 0755 $(B)/sbx-run $(DESTDIR)$(BINDIR)/sbx-run
+	install -D -m 0755 $(B)/sbxctl $(DESTDIR)$(BINDIR)/sbxctl
+	install -D -m 0755 $(B)/sandboxd-controller \
+		$(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-controller
+	install -d -m 0755 $(INSTALL_POLDIR)
+	@for f in $(INSTALL_POLICIES); do \
+		t="$(INSTALL_POLDIR)/$${f##*/}"; \
+		if [ -e "$$t" ]; then \
+			echo "keeping existing $$t"; \
+		else \
+			echo "install -m 0644 $$f $$t"; \
+			install -m 0644 "$$f" "$$t" || exit 1; \
+		fi; \
+	done
+	@for m in $(INSTALL_MANS); do \
+		t="$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}"; \
+		echo "install -D -m 0644 $$m $$t"; \
+		install -D -m 0644 "$$m" "$$t" || exit 1; \
+	done
+	sed 's|@SBINDIR@|$(SBINDIR)|g' sandboxd/sandboxd.service >$(B)/sandboxd.service
+	install -D -m 0644 $(B)/sandboxd.service $(DESTDIR)$(UNITDIR)/sandboxd.service
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/sandboxd $(DESTDIR)$(BINDIR)/sbx-run $(DESTDIR)$(BINDIR)/sbxctl
+	rm -f $(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-controller
+	rmdir $(DESTDIR)$(LIBEXECDIR)/lxsandbox 2>/dev/null || true
+	rm -f $(foreach m,$(INSTALL_MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
+	rm -f $(DESTDIR)$(UNITDIR)/sandboxd.service
+	@echo "kept $(INSTALL_POLDIR): remove your policies by hand if you no longer want them"

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The wire protocol between sbx-run/sbxctl, sandboxd and the controllers.
+ *
+ * One message per SOCK_SEQPACKET packet: a netlink message header, a fixed
+ * struct sbx_wire_hdr (protocol version), then netlink attributes (libnl nla_*).
+ * Decoding is pure and strict: unknown types, unknown or duplicate attributes,
+ * attributes not allowed for the message type, missing required attributes,
+ * unterminated strings and bad lengths are all -EBADMSG. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#define SBX_PROTOCOL_VERSION 1u
+/* Largest packet a client may send; the daemon drops the connection on more. */
+#define SBX_CLIENT_MSG_MAX (64u * 1024u)
+/* Largest packet between daemon and controller (policy text + request). */
+#define SBX_MSG_MAX (256u * 1024u)
+#define SBX_ARGV_MAX 4096u
+#define SBX_ENV_MAX 4096u
+#define SBX_GROUPS_MAX 65536u
+
+enum sbx_msg_type {
+        /* client -> daemon */
+        SBX_MSG_RUN = 16,
+        SBX_MSG_LIST,
+        SBX_MSG_INFO,
+        SBX_MSG_STOP,
+        /* client -> controller */
+        SBX_MSG_SIGNAL,
+        /* replies */
+        SBX_MSG_ERROR,
+        SBX_MSG_OK,
+        SBX_MSG_STARTED,
+        SBX_MSG_EXITED,
+        SBX_MSG_CONTAINER, /* one per container in a LIST/INFO reply, then OK */
+        /* daemon <-> controller */
+        SBX_MSG_CTL_START,
+        SBX_MSG_CTL_STATE,
+        SBX_MSG_CTL_STOP,
+        SBX_MSG_TYPE_END,
+};
+
+enum sbx_attr {
+        SBX_A_UNSPEC,
+        SBX_A_POLICY,      /* string: policy name */
+        SBX_A_NAME,        /* string: container name */
+        SBX_A_ARGV,        /* nested SBX_A_ITEM strings */
+        SBX_A_ENV,         /* nested SBX_A_ITEM "KEY=VALUE" strings */
+        SBX_A_FLAGS,       /* u32 SBX_RUN_* */
+        SBX_A_WINSIZE,     /* struct winsize */
+        SBX_A_CWD,         /* string: caller's working directory */
+        SBX_A_ERRNO,       /* u32: positive errno */
+        SBX_A_ERRCODE,     /* u32: enum sbx_err */
+        SBX_A_MESSAGE,     /* string */
+        SBX_A_EXIT_CODE,   /* u32 */
+        SBX_A_EXIT_SIGNAL, /* u32 */
+        SBX_A_SIGNAL,      /* u32 */
+        SBX_A_CONTROLLER_PID,
+        SBX_A_INIT_PID,
+        SBX_A_UID,
+        SBX_A_GID,
+        SBX_A_GROUPS,      /* array of u32 */
+        SBX_A_POLICY_TEXT, /* binary: the policy file as read by the daemon */
+        SBX_A_STATE,       /* string */
+        SBX_A_START_TIME,  /* u64: CLOCK_REALTIME seconds */
+        SBX_A_ITEM,
+        SBX_A_COUNT,
+};
+
+/* Flags of SBX_MSG_RUN: which of the caller's stdio are terminals. Those get the
+ * container's PTY and are not sent; the others are sent as fds, in order. */
+enum {
+        SBX_RUN_TTY_STDIN = 1u << 0,
+        SBX_RUN_TTY_STDOUT = 1u << 1,
+        SBX_RUN_TTY_STDERR = 1u << 2,
+        SBX_RUN_FLAGS_ALL = (1u << 3) - 1,
+};
+
+/* Stable error codes in SBX_MSG_ERROR replies. */
+enum sbx_err {
+        SBX_ERR_INTERNAL = 1,
+        SBX_ERR_BAD_REQUEST,
+        SBX_ERR_NO_POLICY,
+        SBX_ERR_BAD_POLICY,
+        SBX_ERR_DENIED,
+        SBX_ERR_EXISTS,
+        SBX_ERR_NOT_FOUND,
+        SBX_ERR_LIMIT,
+        SBX_ERR_SETUP,    /* the sandbox could not be built */
+        SBX_ERR_EXEC,     /* the command could not be executed */
+        SBX_ERR_COUNT,
+};
+
+struct sbx_wire_hdr {
+        uint32_t version;
+};
+
+/* A decoded message. Strings point into BUF, which the message owns. */
+struct sbx_msg {
+        uint16_t type;
+        uint64_t present; /* 1ull << SBX_A_* for each attribute present */
+
+        const char *policy, *name, *cwd, *message, *state;
+        const char **argv; /* NULL-terminated, allocated */
+        size_t argc;
+        const char **env;
+        size_t envc;
+        uint32_t flags, err, errcode, exit_code, exit_signal, signal;
+        uint32_t controller_pid, init_pid, uid, gid;
+        uint32_t *groups;
+        size_t n_groups;
+        const char *policy_text;
+        size_t policy_text_len;
+        struct winsize winsize;
+        uint64_t start_time;
+
+        void *buf;
+};
+
+static inline bool sbx_msg_has(const struct sbx_msg *m, enum sbx_attr a)
+{
+        return m->present & (1ull << a);
+}
+
+/* Decodes LEN bytes of BUF; on success takes ownership of BUF (freed by
+ * sbx_msg_done). On failure BUF still belongs to the caller. */
+int sbx_msg_decode(void *buf, size_t len, struct sbx_msg *ret);
+void sbx_msg_done(struct sbx_msg *m);
+
+/* Builder. */
+struct sbx_msg_builder;
+struct sbx_msg_builder *sbx_msg_new(enum sbx_msg_type type);
+struct sbx_msg_builder *sbx_msg_builder_free(struct sbx_msg_builder *b);
+int sbx_msg_put_string(struct sbx_msg_builder *b, enum sbx_attr a, const char *s);
+int sbx_msg_put_u32(struct sbx_msg_builder *b, enum sbx_attr a, uint32_t v);
+int sbx_msg_put_u64(struct sbx_msg_builder *b, enum sbx_attr a, uint64_t v);
+int sbx_msg_put_binary(struct sbx_msg_builder *b, enum sbx_attr a, const void *p, size_t n);
+int sbx_msg_put_strv(struct sbx_msg_builder *b, enum sbx_attr a, const char *const *v, size_t n);
+/* The encoded bytes; valid until the builder changes or is freed. */
+int sbx_msg_bytes(struct sbx_msg_builder *b, const void **ret_data, size_t *ret_len);
+int sbx_msg_send(int sock, struct sbx_msg_builder *b, const int *fds, size_t n_fds);
+
+/* Receives and decodes one message of at most CAP bytes; 0 on end of stream,
+ * 1 on a message. Bad messages: -EBADMSG / -EMSGSIZE, with no fds left open. */
+int sbx_msg_recv(int sock, size_t cap, struct sbx_msg *ret, int *ret_fds, size_t max_fds,
+                 size_t *ret_n_fds);
+
+/* Convenience: an SBX_MSG_ERROR reply. */
+int sbx_msg_send_error(int sock, int error, enum sbx_err code, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+const char *sbx_msg_type_to_string(enum sbx_msg_type t);
+const char *sbx_err_to_string(enum sbx_err e);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sandboxd-controller: one per container, started by sandboxd with the daemon
+ * socket as fd 3. Not meant to be run by hand. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "controller.h"
+#include "log.h"
+
+#define CTL_FD 3
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"log-level", required_argument, NULL, 'l'},
+                {"syslog", no_argument, NULL, 's'},
+                {"name", required_argument, NULL, 'n'},
+                {}};
+        unsigned targets = SBX_LOG_STDERR;
+        int level = -1, c;
+        struct stat st;
+
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+                switch (c) {
+                case 'l':
+                        level = sbx_log_level_from_string(optarg);
+                        break;
+                case 's':
+                        targets |= SBX_LOG_SYSLOG;
+                        break;
+                case 'n':
+                        break; /* only for ps(1) */
+                default:
+                        return 2;
+                }
+        }
+        sbx_log_open("sandboxd-controller", targets);
+        if (level >= 0)
+                sbx_log_set_level(level);
+        if (fstat(CTL_FD, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+                log_error("sandboxd-controller is started by sandboxd, not by hand");
+                return 2;
+        }
+        return sbx_controller_run(CTL_FD);
+}

@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "controller.h"
+#include "env.h"
+#include "fd-util.h"
+#include "log.h"
+#include "mount.h"
+#include "parse-util.h"
+#include "ns.h"
+#include "policy.h"
+#include "protocol.h"
+#include "sandbox.h"
+
+/* How long a stopped container's command gets between SIGTERM and SIGKILL. */
+#define STOP_TIMEOUT_SEC 5
+
+struct controller {
+        struct sbx_sandbox sb;
+        int ctl_fd;    /* to the daemon; -1 once it went away */
+        int client_fd; /* to sbx-run; -1 once it went away */
+        int sync_fd;   /* our end of the sync socket */
+        int signal_fd;
+        int timer_fd;
+        int pty_fd;
+        pid_t init_pid;
+        bool ready, have_status, reported;
+        int cmd_status;
+        int setup_step, setup_err, setup_value; /* first error from the child */
+};
+
+static void sandbox_done(struct sbx_sandbox *s)
+{
+        free(s->name);
+        sbx_policy_free(s->policy);
+        sbx_user_done(&s->user);
+        sbx_mount_plan_free(s->mounts);
+        sbx_strv_free(s->argv);
+        sbx_strv_free(s->envp);
+        free(s->cwd);
+        free(s->workdir);
+        for (int i = 0; i < 3; i++)
+                s->stdio[i] = sbx_safe_close(s->stdio[i]);
+}
+
+static char **strv_copy(const char *const *v, size_t n)
+{
+        char **c = calloc(n + 1, sizeof(char *));
+
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                c[i] = strdup(v[i]);
+                if (!c[i]) {
+                        sbx_strv_free(c);
+                        return NULL;
+                }
+        }
+        return c;
+}
+
+static void reply_error(struct controller *c, int error, enum sbx_err code, const char *msg)
+{
+        if (c->client_fd >= 0)
+                (void) sbx_msg_send_error(c->client_fd, error, code, "%s", msg);
+        c->reported = true;
+}
+
+/* Turns the CTL_START message into a decided sandbox. Errors go to the client. */
+static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size_t n_fds)
+{
+        struct sbx_sandbox *s = &c->sb;
+        cleanup_free char *err = NULL;
+        cleanup_free char *filename = NULL;
+        size_t want_fds = 1;
+        int r;
+
+        for (int i = 0; i < 3; i++)
+                if (!(m->flags & (1u << i)))
+                        want_fds++;
+        if ((m->flags & ~SBX_RUN_FLAGS_ALL) || n_fds != want_fds || m->argc == 0 ||
+            !sbx_policy_name_valid(m->policy)) {
+                if (n_fds > 0)
+                        c->client_fd = fds[0];
+                reply_error(c, -EBADMSG, SBX_ERR_BAD_REQUEST, "malformed start request");
+                return -EBADMSG;
+        }
+        c->client_fd = fds[0];
+        for (size_t i = 0, k = 1; i < 3; i++)
+                s->stdio[i] = (m->flags & (1u << i)) ? -1 : fds[k++];
+        s->tty = m->flags;
+        s->has_winsize = sbx_msg_has(m, SBX_A_WINSIZE);
+        s->winsize = m->winsize;
+
+        if (asprintf(&filename, "%s.ini", m->policy) < 0)
+                return -ENOMEM;
+        r = sbx_policy_parse_string(m->policy_text, m->policy_text_len, m->policy, filename,
+                                    &s->policy, &err);
+        if (r < 0) {
+                reply_error(c, r, SBX_ERR_BAD_POLICY, err ? err : "invalid policy");
+                return r;
+        }
+        s->clone_flags = sbx_ns_clone_flags(s->policy);
+
+        r = sbx_user_from_creds(m->uid, m->gid, m->groups, m->n_groups, &s->user);
+        if (r < 0) {
+                reply_error(c, r, SBX_ERR_DENIED, "caller has no passwd entry");
+                return r;
+        }
+
+        s->name = strdup(m->name);
+        s->argv = strv_copy(m->argv, m->argc);
+        s->cwd = m->cwd ? strdup(m->cwd) : NULL;
+        if (!s->name || !s->argv || (m->cwd && !s->cwd))
+                return -ENOMEM;
+
+        if (s->policy->workdir_mode == SBX_WORKDIR_HOME)
+                s->workdir = strdup(s->user.home);
+        else if (s->policy->workdir_mode == SBX_WORKDIR_PATH)
+                r = sbx_specifier_expand(s->policy->workdir, s->user.name, s->user.uid,
+                                         s->user.home, &s->workdir);
+        if (r < 0 || (s->policy->workdir_mode != SBX_WORKDIR_INHERIT && !s->workdir))
+                return r < 0 ? r : -ENOMEM;
+
+        r = sbx_env_build(s->policy, &s->user, m->env, m->envc, m->flags != 0, &s->envp);
+        if (r < 0)
+                return r;
+
+        if (s->clone_flags & CLONE_NEWNS) {
+                r = sbx_mount_plan_build(s->policy, &s->user, &s->mounts, &err);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, err ? err : "cannot plan the mounts");
+                        return r;
+                }
+        }
+        return 0;
+}
+
+static int start(struct controller *c)
+{
+        int pair[2];
+        struct sbx_sync go = {.kind = SBX_SYNC_GO};
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                return log_error_errno(sbx_negerrno(), "Failed to create sync socket: %m");
+        c->sync_fd = pair[0];
+        c->sb.sync_fd = pair[1];
+
+        /* fork-like clone: the child continues here on a copy of our stack. */
+        pid = (pid_t) syscall(SYS_clone, (unsigned long) c->sb.clone_flags | SIGCHLD, NULL, NULL,
+                              NULL, NULL);
+        if (pid < 0) {
+                int r = sbx_negerrno();
+
+                c->sb.sync_fd = sbx_safe_close(c->sb.sync_fd);
+                return log_error_errno(r, "Failed to clone the sandbox: %m");
+        }
+        if (pid == 0)
+                sbx_child_main(&c->sb);
+
+        c->init_pid = pid;
+        c->sb.sync_fd = sbx_safe_close(c->sb.sync_fd);
+        /* The command's stdio now lives in the child only. */
+        for (int i = 0; i < 3; i++)
+                c->sb.stdio[i] = sbx_safe_close(c->sb.stdio[i]);
+        log_debug("init is pid %d", (int) pid);
+        /* Nothing to set up from outside yet (cgroups, uid maps come here). */
+        if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
+                return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
+        return 0;
+}
+
+static void send_state(struct controller *c, const char *state)
+{
+        struct sbx_msg_builder *b;
+
+        if (c->ctl_fd < 0)
+                return;
+        b = sbx_msg_new(SBX_MSG_CTL_STATE);
+        if (!b)
+                return;
+        (void) sbx_msg_put_string(b, SBX_A_STATE, state);
+        if (c->init_pid > 0)
+                (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) c->init_pid);
+        (void) sbx_msg_send(c->ctl_fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+}
+
+static void send_started(struct controller *c)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_STARTED);
+
+        if (!b)
+                return;
+        (void) sbx_msg_put_string(b, SBX_A_NAME, c->sb.name);
+        (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) c->init_pid);
+        if (c->client_fd >= 0)
+                (void) sbx_msg_send(c->client_fd, b, &c->pty_fd, c->pty_fd >= 0 ? 1 : 0);
+        sbx_msg_builder_free(b);
+        c->pty_fd = sbx_safe_close(c->pty_fd);
+}
+
+static void send_exited(struct controller *c, int status)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_EXITED);
+
+        if (!b)
+                return;
+        if (WIFSIGNALED(status)) {
+                (void) sbx_msg_put_u32(b, SBX_A_EXIT_CODE, 128u + (uint32_t) WTERMSIG(status));
+                (void) sbx_msg_put_u32(b, SBX_A_EXIT_SIGNAL, (uint32_t) WTERMSIG(status));
+        } else
+                (void) sbx_msg_put_u32(b, SBX_A_EXIT_CODE, (uint32_t) WEXITSTATUS(status));
+        if (c->client_fd >= 0)
+                (void) sbx_msg_send(c->client_fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+}
+
+static void kill_init(struct controller *c, int sig)
+{
+        if (c->init_pid > 0)
+                (void) kill(c->init_pid, sig);
+}
+
+static void describe_setup_error(struct controller *c, char *buf, size_t len)
+{
+        if (c->setup_step == SBX_STEP_EXEC) {
+                (void) snprintf(buf, len, "'%s': %s", c->sb.argv[0], strerror(c->setup_err));
+                return;
+        }
+        if (c->setup_step == SBX_STEP_MOUNTS && c->sb.mounts) {
+                char what[512];
+
+                sbx_mount_plan_describe(c->sb.mounts, c->setup_value, what, sizeof(what));
+                (void) snprintf(buf, len, "sandbox setup failed while %s (%s): %s",
+                                sbx_step_to_string((enum sbx_step) c->setup_step), what,
+                                strerror(c->setup_err));
+                return;
+        }
+        (void) snprintf(buf, len, "sandbox setup failed while %s: %s",
+                        sbx_step_to_string((enum sbx_step) c->setup_step), strerror(c->setup_err));
+}
+
+static void on_sync(struct controller *c)
+{
+        struct sbx_sync rec;
+        int fds[1];
+        size_t n_fds = 0;
+        ssize_t n = sbx_recv_fds(c->sync_fd, &rec, sizeof(rec), fds, 1, &n_fds);
+        char msg[1024];
+
+        if (n <= 0) {
+                c->sync_fd = sbx_safe_close(c->sync_fd);
+                return;
+        }
+        if ((size_t) n != sizeof(rec)) {
+                sbx_close_many(fds, n_fds);
+                return;
+        }
+        switch (rec.kind) {
+        case SBX_SYNC_ERROR:
+                if (c->setup_err)
+                        break;
+                c->setup_step = rec.step;
+                c->setup_err = rec.err;
+                c->setup_value = rec.value;
+                describe_setup_error(c, msg, sizeof(msg));
+                if (rec.step == SBX_STEP_EXEC) {
+                        log_info("command failed to start: %s", msg);
+                        if (c->client_fd >= 0)
+                                (void) sbx_msg_send_error(c->client_fd, rec.err, SBX_ERR_EXEC,
+                                                          "%s", msg);
+                } else {
+                        log_error("%s", msg);
+                        reply_error(c, -rec.err, SBX_ERR_SETUP, msg);
+                        kill_init(c, SIGKILL);
+                }
+                break;
+        case SBX_SYNC_PTY:
+                if (n_fds == 1 && c->pty_fd < 0)
+                        c->pty_fd = fds[0];
+                else
+                        sbx_close_many(fds, n_fds);
+                break;
+        case SBX_SYNC_READY:
+                if (c->ready || c->reported)
+                        break;
+                c->ready = true;
+                send_started(c);
+                send_state(c, "running");
+                log_info("started: pid %d, command '%s'", (int) c->init_pid, c->sb.argv[0]);
+                break;
+        case SBX_SYNC_EXIT:
+                c->have_status = true;
+                c->cmd_status = rec.value;
+                break;
+        default:
+                sbx_close_many(fds, n_fds);
+                break;
+        }
+}
+
+static const int client_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
+                                     SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+
+static void on_client(struct controller *c)
+{
+        struct sbx_msg m;
+        int r = sbx_msg_recv(c->client_fd, SBX_CLIENT_MSG_MAX, &m, NULL, 0, NULL);
+
+        if (r <= 0 || m.type != SBX_MSG_SIGNAL) {
+                if (r > 0)
+                        sbx_msg_done(&m);
+                /* The client is gone (or broke the protocol): the sandbox goes too. */
+                log_info("client went away, stopping");
+                c->client_fd = sbx_safe_close(c->client_fd);
+                kill_init(c, SIGKILL);
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(client_signals); i++)
+                if ((uint32_t) client_signals[i] == m.signal) {
+                        kill_init(c, (int) m.signal);
+                        break;
+                }
+        sbx_msg_done(&m);
+}
+
+static void arm_stop_timer(struct controller *c)
+{
+        struct itimerspec its = {.it_value = {.tv_sec = STOP_TIMEOUT_SEC}};
+
+        if (c->timer_fd >= 0)
+                return;
+        c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+        if (c->timer_fd < 0 || timerfd_settime(c->timer_fd, 0, &its, NULL) < 0) {
+                kill_init(c, SIGKILL);
+                return;
+        }
+        kill_init(c, SIGTERM);
+}
+
+static void on_ctl(struct controller *c)
+{
+        struct sbx_msg m;
+        int r = sbx_msg_recv(c->ctl_fd, SBX_MSG_MAX, &m, NULL, 0, NULL);
+
+        if (r <= 0) {
+                /* The daemon went away: keep running, a restarted one finds us. */
+                c->ctl_fd = sbx_safe_close(c->ctl_fd);
+                return;
+        }
+        if (m.type == SBX_MSG_CTL_STOP) {
+                log_info("stop requested");
+                arm_stop_timer(c);
+        }
+        sbx_msg_done(&m);
+}
+
+/* Returns true once the init has been reaped. */
+static bool on_signal(struct controller *c, int *ret_status)
+{
+        struct signalfd_siginfo si;
+        int status;
+
+        if (read(c->signal_fd, &si, sizeof(si)) != sizeof(si))
+                return false;
+        if (si.ssi_signo != SIGCHLD) {
+                log_info("got signal %u, stopping the sandbox", si.ssi_signo);
+                kill_init(c, SIGKILL);
+                return false;
+        }
+        if (waitpid(c->init_pid, &status, WNOHANG) != c->init_pid)
+                return false;
+        *ret_status = status;
+        return true;
+}
+
+static void drain_sync(struct controller *c)
+{
+        while (c->sync_fd >= 0) {
+                struct pollfd p = {.fd = c->sync_fd, .events = POLLIN};
+
+                if (poll(&p, 1, 0) <= 0)
+                        break;
+                on_sync(c);
+        }
+}
+
+static void finish(struct controller *c, int init_status)
+{
+        char msg[256];
+
+        /* Records the init sent right before exiting may still be queued. */
+        drain_sync(c);
+        if (c->have_status) {
+                send_exited(c, c->cmd_status);
+                return;
+        }
+        if (c->reported)
+                return;
+        if (c->ready) {
+                /* Killed from outside (stop, or the client went away). */
+                send_exited(c, init_status);
+                return;
+        }
+        (void) snprintf(msg, sizeof(msg), "sandbox init died during setup (status %d)",
+                        init_status);
+        reply_error(c, -EIO, SBX_ERR_SETUP, msg);
+}
+
+static int run_loop(struct controller *c)
+{
+        int init_status = 0;
+
+        for (;;) {
+                struct pollfd p[5];
+                int n = 0;
+
+                p[n++] = (struct pollfd){.fd = c->signal_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = c->sync_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = c->client_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = c->ctl_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = c->timer_fd, .events = POLLIN};
+                if (poll(p, (nfds_t) n, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_error_errno(sbx_negerrno(), "poll failed: %m");
+                }
+                if (p[1].revents)
+                        on_sync(c);
+                if (p[0].revents && on_signal(c, &init_status))
+                        break;
+                if (p[2].revents)
+                        on_client(c);
+                if (p[3].revents)
+                        on_ctl(c);
+                if (p[4].revents) {
+                        log_info("stop timeout, killing");
+                        kill_init(c, SIGKILL);
+                        c->timer_fd = sbx_safe_close(c->timer_fd);
+                }
+        }
+        finish(c, init_status);
+        return 0;
+}
+
+int sbx_controller_run(int ctl_fd)
+{
+        struct controller c = {.ctl_fd = ctl_fd, .client_fd = -1, .sync_fd = -1,
+                               .signal_fd = -1, .timer_fd = -1, .pty_fd = -1,
+                               .sb = {.stdio = {-1, -1, -1}, .sync_fd = -1}};
+        int fds[SBX_MAX_FDS];
+        size_t n_fds = 0;
+        struct sbx_msg m;
+        sigset_t mask;
+        int r;
+
+        r = sbx_msg_recv(ctl_fd, SBX_MSG_MAX, &m, fds, 4, &n_fds);
+        if (r <= 0)
+                return log_error_errno(r < 0 ? r : -EPIPE, "No start request from the daemon: %m");
+        if (m.type != SBX_MSG_CTL_START) {
+                sbx_msg_done(&m);
+                sbx_close_many(fds, n_fds);
+                return log_error_errno(-EBADMSG, "Unexpected first message from the daemon");
+        }
+        sbx_log_set_prefix(NULL);
+        {
+                char prefix[96];
+
+                (void) snprintf(prefix, sizeof(prefix), "sandbox %s: ", m.name);
+                sbx_log_set_prefix(prefix);
+        }
+        r = prepare(&c, &m, fds, n_fds);
+        sbx_msg_done(&m);
+        if (r < 0) {
+                if (!c.reported)
+                        reply_error(&c, r, SBX_ERR_SETUP, "cannot prepare the sandbox");
+                goto out;
+        }
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+            (c.signal_fd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+                r = log_error_errno(sbx_negerrno(), "Failed to set up signals: %m");
+                goto out;
+        }
+
+        r = start(&c);
+        if (r < 0) {
+                char msg[256];
+
+                (void) snprintf(msg, sizeof(msg), "cannot create the sandbox: %s", strerror(-r));
+                reply_error(&c, r, SBX_ERR_SETUP, msg);
+                goto out;
+        }
+        r = run_loop(&c);
+out:
+        send_state(&c, "exited");
+        sandbox_done(&c.sb);
+        (void) sbx_safe_close(c.client_fd);
+        (void) sbx_safe_close(c.sync_fd);
+        (void) sbx_safe_close(c.signal_fd);
+        (void) sbx_safe_close(c.timer_fd);
+        (void) sbx_safe_close(c.pty_fd);
+        return r < 0 ? 1 : 0;
+}

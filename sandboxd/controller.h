@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Runs one container from the CTL_START message read on CTL_FD (a socket to the
+ * daemon): builds the sandbox, clones its init, relays its state to the client
+ * and the daemon, and removes everything when the init exits. Returns the
+ * controller's exit status. */
+int sbx_controller_run(int ctl_fd);

@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon: listens, authorizes every request from the peer's kernel
+ * credentials, and starts one controller per container. Single-threaded. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "fd-util.h"
+#include "log.h"
+#include "policy.h"
+#include "protocol.h"
+#include "registry.h"
+#include "server.h"
+
+#define MAX_PEER_GROUPS 1024
+
+struct conn {
+        int fd;
+        struct ucred cred;
+        gid_t *groups;
+        size_t n_groups;
+        struct conn *next;
+};
+
+struct server {
+        const struct sbx_server_config *cfg;
+        int listen_fd, epoll_fd, signal_fd, policy_dir_fd, controller_fd;
+        char socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+        struct conn *conns;
+        struct sbx_registry reg;
+        bool quit;
+};
+
+/* epoll data: fds below this tag are client connections, ctl sockets carry the tag. */
+#define TAG_CTL (1ull << 32)
+
+static const char *esc(const char *s, char *buf, size_t n)
+{
+        return sbx_log_escape(s, buf, n);
+}
+
+static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
+{
+        socklen_t len = MAX_PEER_GROUPS * sizeof(gid_t);
+        gid_t *g = malloc(len);
+
+        if (!g)
+                return -ENOMEM;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
+                int r = sbx_negerrno();
+
+                free(g);
+                return r;
+        }
+        *ret = g;
+        *ret_n = len / sizeof(gid_t);
+        return 0;
+}
+
+static size_t conns_of_uid(const struct server *s, uid_t uid)
+{
+        size_t n = 0;
+
+        for (const struct conn *c = s->conns; c; c = c->next)
+                n += c->cred.uid == uid;
+        return n;
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
+        for (struct conn **p = &s->conns; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+        (void) sbx_safe_close(c->fd);
+        free(c->groups);
+        free(c);
+}
+
+static struct conn *conn_find(struct server *s, int fd)
+{
+        for (struct conn *c = s->conns; c; c = c->next)
+                if (c->fd == fd)
+                        return c;
+        return NULL;
+}
+
+static void on_accept(struct server *s)
+{
+        struct conn *c;
+        socklen_t len = sizeof(struct ucred);
+        struct epoll_event ev = {.events = EPOLLIN};
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+        if (fd < 0)
+                return;
+        c = calloc(1, sizeof(*c));
+        if (!c) {
+                (void) close(fd);
+                return;
+        }
+        c->fd = fd;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 ||
+            peer_groups(fd, &c->groups, &c->n_groups) < 0) {
+                (void) close(fd);
+                free(c->groups);
+                free(c);
+                return;
+        }
+        if (c->cred.uid != 0 && conns_of_uid(s, c->cred.uid) >= s->cfg->max_connections) {
+                log_notice("refused connection: uid=%u has %zu open connections", c->cred.uid,
+                           s->cfg->max_connections);
+                (void) close(fd);
+                free(c->groups);
+                free(c);
+                return;
+        }
+        ev.data.u64 = (uint64_t) fd;
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                (void) close(fd);
+                free(c->groups);
+                free(c);
+                return;
+        }
+        c->next = s->conns;
+        s->conns = c;
+}
+
+static bool name_valid(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 64 || name[0] == '-' || name[0] == '.')
+                return false;
+        for (const char *p = name; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                        return false;
+        return true;
+}
+
+static int user_name(uid_t uid, char *buf, size_t n)
+{
+        struct passwd pw, *res = NULL;
+        char pwbuf[4096];
+
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) != 0 || !res)
+                return -ENOENT;
+        (void) snprintf(buf, n, "%s", pw.pw_name);
+        return 0;
+}
+
+/* Starts a controller with CTL as its fd 3, by the fd opened at start-up. */
+static pid_t spawn_controller(struct server *s, int ctl, const char *name)
+{
+        char level[16];
+        char *argv[] = {(char *) "sandboxd-controller", (char *) "--name", (char *) name,
+                        (char *) "--log-level", level, NULL, NULL};
+        char *envp[] = {(char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        sigset_t empty;
+        pid_t pid;
+
+        (void) snprintf(level, sizeof(level), "%s",
+                        sbx_log_get_level() >= LOG_DEBUG ? "debug" : "info");
+        if (s->cfg->syslog)
+                argv[5] = (char *) "--syslog";
+
+        pid = fork();
+        if (pid != 0)
+                return pid < 0 ? sbx_negerrno() : pid;
+
+        /* Child: fd 3 is the daemon socket; every other fd closes at exec. */
+        sigemptyset(&empty);
+        (void) sigprocmask(SIG_SETMASK, &empty, NULL);
+        (void) signal(SIGPIPE, SIG_DFL);
+        if (dup2(ctl, 3) < 0)
+                _exit(127);
+        (void) close_range(4, ~0U, CLOSE_RANGE_CLOEXEC);
+        (void) setsid();
+        syscall(__NR_execveat, s->controller_fd, "", argv, envp, AT_EMPTY_PATH);
+        _exit(127);
+}
+
+static void refuse(struct conn *c, int error, enum sbx_err code, const char *policy,
+                   const char *fmt, ...) sbx_printf(5, 6);
+
+static void refuse(struct conn *c, int error, enum sbx_err code, const char *policy,
+                   const char *fmt, ...)
+{
+        char e1[128], e2[1024], msg[1200];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_notice("refused run: uid=%u pid=%d policy='%s': %s", c->cred.uid, (int) c->cred.pid,
+                   esc(policy, e1, sizeof(e1)), esc(msg, e2, sizeof(e2)));
+        (void) sbx_msg_send_error(c->fd, error, code, "%s", msg);
+}
+
+static int read_policy_text(struct server *s, const char *name, char **ret_text, size_t *ret_len,
+                            char **ret_error)
+{
+        cleanup_free char *file = NULL;
+        cleanup_close int fd = -1;
+
+        if (asprintf(&file, "%s.ini", name) < 0)
+                return -ENOMEM;
+        /* O_NONBLOCK: a FIFO planted as a policy must not hang the daemon. */
+        fd = openat(s->policy_dir_fd, file,
+                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return sbx_negerrno();
+        return sbx_policy_read_fd(fd, file, ret_text, ret_len, ret_error);
+}
+
+/* RUN: returns true when the connection was handed to a controller. */
+static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int *fds,
+                       size_t n_fds)
+{
+        cleanup_free char *text = NULL;
+        cleanup_free char *err = NULL;
+        cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
+        char uname[256] = "", name[80], e1[128], e2[128], e3[256];
+        size_t want_fds = 0, len = 0;
+        struct sbx_msg_builder *b = NULL;
+        struct sbx_container *ct;
+        int pair[2] = {-1, -1}, send_fds[SBX_MAX_FDS], r;
+        pid_t pid;
+
+        for (int i = 0; i < 3; i++)
+                if (!(m->flags & (1u << i)))
+                        want_fds++;
+        if ((m->flags & ~SBX_RUN_FLAGS_ALL) || n_fds != want_fds || m->argc == 0 ||
+            m->argv[0][0] == '\0' || !sbx_policy_name_valid(m->policy) ||
+            (m->name && !name_valid(m->name)) || (m->cwd && m->cwd[0] != '/')) {
+                refuse(c, -EINVAL, SBX_ERR_BAD_REQUEST, m->policy, "%s", "malformed request");
+                return false;
+        }
+        (void) user_name(c->cred.uid, uname, sizeof(uname));
+
+        r = read_policy_text(s, m->policy, &text, &len, &err);
+        if (r == -ENOENT) {
+                refuse(c, r, SBX_ERR_NO_POLICY, m->policy, "no such policy '%s'", m->policy);
+                return false;
+        }
+        if (r >= 0) {
+                char file[80];
+
+                (void) snprintf(file, sizeof(file), "%s.ini", m->policy);
+                r = sbx_policy_parse_string(text, len, m->policy, file, &p, &err);
+        }
+        if (r < 0) {
+                refuse(c, r, SBX_ERR_BAD_POLICY, m->policy, "policy is invalid: %s",
+                       err ? err : strerror(-r));
+                return false;
+        }
+        if (!uname[0] || !sbx_access_allowed(p, c->cred.uid, c->cred.gid, c->groups, c->n_groups,
+                                             uname)) {
+                refuse(c, -EPERM, SBX_ERR_DENIED, m->policy,
+                       "user is not allowed to use policy '%s' (see its [Access] section)",
+                       m->policy);
+                return false;
+        }
+        if (c->cred.uid != 0 &&
+            sbx_registry_count_uid(&s->reg, c->cred.uid) >= s->cfg->max_per_user) {
+                refuse(c, -EUSERS, SBX_ERR_LIMIT, m->policy,
+                       "too many containers for this user (limit %zu)", s->cfg->max_per_user);
+                return false;
+        }
+        if (m->name)
+                (void) snprintf(name, sizeof(name), "%s", m->name);
+        else {
+                uint32_t rnd = 0;
+
+                if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+                        rnd = (uint32_t) time(NULL) ^ (uint32_t) c->cred.pid;
+                (void) snprintf(name, sizeof(name), "%s-%u-%08x", m->policy, c->cred.uid, rnd);
+        }
+        if (sbx_registry_find(&s->reg, name)) {
+                refuse(c, -EEXIST, SBX_ERR_EXISTS, m->policy, "container '%s' already exists",
+                       name);
+                return false;
+        }
+
+        b = sbx_msg_new(SBX_MSG_CTL_START);
+        if (!b)
+                goto oom;
+        (void) sbx_msg_put_string(b, SBX_A_POLICY, m->policy);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, name);
+        (void) sbx_msg_put_strv(b, SBX_A_ARGV, m->argv, m->argc);
+        if (m->env)
+                (void) sbx_msg_put_strv(b, SBX_A_ENV, m->env, m->envc);
+        (void) sbx_msg_put_u32(b, SBX_A_FLAGS, m->flags);
+        if (sbx_msg_has(m, SBX_A_WINSIZE))
+                (void) sbx_msg_put_binary(b, SBX_A_WINSIZE, &m->winsize, sizeof(m->winsize));
+        if (m->cwd)
+                (void) sbx_msg_put_string(b, SBX_A_CWD, m->cwd);
+        (void) sbx_msg_put_u32(b, SBX_A_UID, c->cred.uid);
+        (void) sbx_msg_put_u32(b, SBX_A_GID, c->cred.gid);
+        (void) sbx_msg_put_binary(b, SBX_A_GROUPS, c->groups, c->n_groups * sizeof(gid_t));
+        (void) sbx_msg_put_binary(b, SBX_A_POLICY_TEXT, text, len);
+
+        ct = sbx_registry_add(&s->reg, name, m->policy, m->argv[0], c->cred.uid);
+        if (!ct)
+                goto oom;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+                goto fail_ct;
+        pid = spawn_controller(s, pair[1], name);
+        pair[1] = sbx_safe_close(pair[1]);
+        if (pid < 0)
+                goto fail_ct;
+        ct->controller_pid = pid;
+        ct->ctl_fd = pair[0];
+
+        send_fds[0] = c->fd;
+        memcpy(send_fds + 1, fds, n_fds * sizeof(int));
+        r = sbx_msg_send(ct->ctl_fd, b, send_fds, n_fds + 1);
+        b = sbx_msg_builder_free(b);
+        if (r < 0) {
+                /* The controller exits on EOF; reaped by SIGCHLD. */
+                log_error_errno(r, "Failed to hand the request to the controller: %m");
+                goto fail_ct;
+        }
+        {
+                struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CTL | (uint64_t) ct->ctl_fd};
+
+                if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ct->ctl_fd, &ev) < 0)
+                        goto fail_ct;
+        }
+        log_notice("accepted run: uid=%u user='%s' policy='%s' name='%s' command='%s' controller=%d",
+                   c->cred.uid, esc(uname, e1, sizeof(e1)), m->policy, name,
+                   esc(m->argv[0], e3, sizeof(e3)), (int) pid);
+        (void) e2;
+        return true;
+
+fail_ct:
+        if (ct->ctl_fd >= 0)
+                (void) close(ct->ctl_fd);
+        if (ct->controller_pid > 0)
+                (void) kill(ct->controller_pid, SIGKILL);
+        sbx_registry_remove(&s->reg, ct);
+oom:
+        sbx_msg_builder_free(b);
+        refuse(c, -ENOMEM, SBX_ERR_INTERNAL, m->policy, "%s", "cannot start a controller");
+        return false;
+}
+
+static bool may_see(const struct conn *c, const struct sbx_container *ct)
+{
+        return c->cred.uid == 0 || c->cred.uid == ct->uid;
+}
+
+static int send_container(struct conn *c, const struct sbx_container *ct)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_CONTAINER);
+        const char *argv[] = {ct->argv0};
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        (void) sbx_msg_put_string(b, SBX_A_NAME, ct->name);
+        (void) sbx_msg_put_string(b, SBX_A_POLICY, ct->policy);
+        (void) sbx_msg_put_u32(b, SBX_A_UID, ct->uid);
+        (void) sbx_msg_put_u32(b, SBX_A_CONTROLLER_PID, (uint32_t) ct->controller_pid);
+        (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) ct->init_pid);
+        (void) sbx_msg_put_string(b, SBX_A_STATE, ct->state);
+        (void) sbx_msg_put_u64(b, SBX_A_START_TIME, ct->start_time);
+        (void) sbx_msg_put_strv(b, SBX_A_ARGV, argv, 1);
+        r = sbx_msg_send(c->fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        return r;
+}
+
+static int send_ok(int fd)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        r = sbx_msg_send(fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        return r;
+}
+
+static int handle_list(struct server *s, struct conn *c)
+{
+        for (struct sbx_container *ct = s->reg.head; ct; ct = ct->next)
+                if (may_see(c, ct)) {
+                        int r = send_container(c, ct);
+
+                        if (r < 0)
+                                return r;
+                }
+        return send_ok(c->fd);
+}
+
+static int handle_info(struct server *s, struct conn *c, const struct sbx_msg *m)
+{
+        struct sbx_container *ct = sbx_registry_find(&s->reg, m->name);
+
+        /* Someone else's container looks exactly like a missing one. */
+        if (!ct || !may_see(c, ct))
+                return sbx_msg_send_error(c->fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no such container '%s'", m->name);
+        return send_container(c, ct) < 0 ? -EIO : send_ok(c->fd);
+}
+
+static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m)
+{
+        struct sbx_container *ct = sbx_registry_find(&s->reg, m->name);
+        struct sbx_msg_builder *b;
+        int r;
+
+        if (!ct || !may_see(c, ct)) {
+                log_notice("refused stop: uid=%u name='%s': not found or not owner", c->cred.uid,
+                           m->name);
+                return sbx_msg_send_error(c->fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no such container '%s'", m->name);
+        }
+        b = sbx_msg_new(SBX_MSG_CTL_STOP);
+        if (!b)
+                return -ENOMEM;
+        r = sbx_msg_send(ct->ctl_fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        if (r < 0)
+                return sbx_msg_send_error(c->fd, -r, SBX_ERR_INTERNAL, "cannot reach controller");
+        (void) snprintf(ct->state, sizeof(ct->state), "stopping");
+        log_notice("stop: uid=%u name='%s'", c->cred.uid, ct->name);
+        return send_ok(c->fd);
+}
+
+static void on_client(struct server *s, int fd)
+{
+        struct conn *c = conn_find(s, fd);
+        int fds[SBX_MAX_FDS];
+        size_t n_fds = 0;
+        struct sbx_msg m;
+        int r;
+
+        if (!c)
+                return;
+        r = sbx_msg_recv(fd, SBX_CLIENT_MSG_MAX, &m, fds, 3, &n_fds);
+        if (r <= 0) {
+                if (r < 0)
+                        log_info_errno(r, "dropping connection of uid=%u pid=%d: %m",
+                                       c->cred.uid, (int) c->cred.pid);
+                conn_close(s, c);
+                return;
+        }
+        switch (m.type) {
+        case SBX_MSG_RUN:
+                if (handle_run(s, c, &m, fds, n_fds)) {
+                        /* The controller owns the connection now. */
+                        (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+                        conn_close(s, c);
+                } else
+                        conn_close(s, c);
+                r = 0;
+                break;
+        case SBX_MSG_LIST:
+                r = handle_list(s, c);
+                break;
+        case SBX_MSG_INFO:
+                r = handle_info(s, c, &m);
+                break;
+        case SBX_MSG_STOP:
+                r = handle_stop(s, c, &m);
+                break;
+        default:
+                log_info("dropping connection of uid=%u: unexpected %s", c->cred.uid,
+                         sbx_strna(sbx_msg_type_to_string(m.type)));
+                conn_close(s, c);
+                r = 0;
+                break;
+        }
+        sbx_close_many(fds, n_fds);
+        sbx_msg_done(&m);
+        if (r < 0 && (c = conn_find(s, fd)))
+                conn_close(s, c);
+}
+
+static void container_gone(struct server *s, struct sbx_container *ct)
+{
+        log_notice("exited: name='%s' uid=%u", ct->name, ct->uid);
+        (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, ct->ctl_fd, NULL);
+        (void) close(ct->ctl_fd);
+        sbx_registry_remove(&s->reg, ct);
+}
+
+static void on_ctl(struct server *s, int fd)
+{
+        struct sbx_container *ct = sbx_registry_find_ctl(&s->reg, fd);
+        struct sbx_msg m;
+        int r;
+
+        if (!ct)
+                return;
+        r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL);
+        if (r <= 0) {
+                container_gone(s, ct);
+                return;
+        }
+        if (m.type == SBX_MSG_CTL_STATE) {
+                if (sbx_msg_has(&m, SBX_A_INIT_PID))
+                        ct->init_pid = (pid_t) m.init_pid;
+                if (strcmp(m.state, "running") == 0 && strcmp(ct->state, "starting") == 0)
+                        (void) snprintf(ct->state, sizeof(ct->state), "running");
+        }
+        sbx_msg_done(&m);
+}
+
+static void on_signal(struct server *s)
+{
+        struct signalfd_siginfo si;
+
+        if (read(s->signal_fd, &si, sizeof(si)) != sizeof(si))
+                return;
+        if (si.ssi_signo == SIGCHLD) {
+                while (waitpid(-1, NULL, WNOHANG) > 0)
+                        ;
+                return;
+        }
+        log_notice("got signal %u, exiting (running containers keep running)", si.ssi_signo);
+        s->quit = true;
+}
+
+static int open_controller(const char *path)
+{
+        int fd = open(path, O_PATH | O_CLOEXEC);
+
+        if (fd < 0)
+                return log_error_errno(sbx_negerrno(), "Cannot open controller '%s': %m", path);
+        return fd;
+}
+
+static int listen_on(struct server *s)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd, r;
+
+        if (snprintf(s->socket_path, sizeof(s->socket_path), "%s/sandboxd.sock",
+                     s->cfg->run_dir) >= (int) sizeof(s->socket_path))
+                return log_error_errno(-ENAMETOOLONG, "Run directory path too long");
+        memcpy(sa.sun_path, s->socket_path, sizeof(sa.sun_path));
+
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return log_error_errno(sbx_negerrno(), "socket: %m");
+        /* A live daemon answers; a stale socket file does not. */
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0) {
+                (void) close(fd);
+                return log_error_errno(-EADDRINUSE, "Another sandboxd is serving %s",
+                                       s->socket_path);
+        }
+        (void) unlink(s->socket_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            chmod(s->socket_path, 0666) < 0 || listen(fd, 128) < 0) {
+                r = log_error_errno(sbx_negerrno(), "Cannot listen on %s: %m", s->socket_path);
+                (void) close(fd);
+                return r;
+        }
+        s->listen_fd = fd;
+        return 0;
+}
+
+static int setup(struct server *s)
+{
+        struct epoll_event ev = {.events = EPOLLIN};
+        sigset_t mask;
+        int r;
+
+        if (mkdir(s->cfg->run_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(sbx_negerrno(), "Cannot create %s: %m", s->cfg->run_dir);
+        s->policy_dir_fd = open(s->cfg->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->policy_dir_fd < 0)
+                return log_error_errno(sbx_negerrno(), "Cannot open policy directory %s: %m",
+                                       s->cfg->policy_dir);
+        s->controller_fd = open_controller(s->cfg->controller);
+        if (s->controller_fd < 0)
+                return s->controller_fd;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        (void) signal(SIGPIPE, SIG_IGN);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return sbx_negerrno();
+        s->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (s->signal_fd < 0)
+                return sbx_negerrno();
+
+        r = listen_on(s);
+        if (r < 0)
+                return r;
+        s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (s->epoll_fd < 0)
+                return sbx_negerrno();
+        ev.data.u64 = TAG_CTL - 1; /* listen */
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0)
+                return sbx_negerrno();
+        ev.data.u64 = TAG_CTL - 2; /* signals */
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->signal_fd, &ev) < 0)
+                return sbx_negerrno();
+        return 0;
+}
+
+int sbx_server_run(const struct sbx_server_config *cfg)
+{
+        struct server s = {.cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
+                           .policy_dir_fd = -1, .controller_fd = -1};
+        int r = setup(&s);
+
+        if (r < 0)
+                goto out;
+        log_notice("listening on %s, policies from %s", s.socket_path, cfg->policy_dir);
+        if (cfg->notify_fd >= 0) {
+                (void) sbx_write_all(cfg->notify_fd, "1", 1);
+                (void) close(cfg->notify_fd);
+        }
+        while (!s.quit) {
+                struct epoll_event evs[32];
+                int n = epoll_wait(s.epoll_fd, evs, (int) ELEMENTSOF(evs), -1);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = log_error_errno(sbx_negerrno(), "epoll_wait: %m");
+                        break;
+                }
+                for (int i = 0; i < n; i++) {
+                        uint64_t d = evs[i].data.u64;
+
+                        if (d == TAG_CTL - 1)
+                                on_accept(&s);
+                        else if (d == TAG_CTL - 2)
+                                on_signal(&s);
+                        else if (d & TAG_CTL)
+                                on_ctl(&s, (int) (d & 0xffffffffu));
+                        else
+                                on_client(&s, (int) d);
+                }
+        }
+out:
+        if (s.listen_fd >= 0) {
+                (void) unlink(s.socket_path);
+                (void) close(s.listen_fd);
+        }
+        while (s.conns)
+                conn_close(&s, s.conns);
+        while (s.reg.head) {
+                (void) close(s.reg.head->ctl_fd);
+                sbx_registry_remove(&s.reg, s.reg.head);
+        }
+        (void) sbx_safe_close(s.epoll_fd);
+        (void) sbx_safe_close(s.signal_fd);
+        (void) sbx_safe_close(s.policy_dir_fd);
+        (void) sbx_safe_close(s.controller_fd);
+        return r;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "macro.h"
+#include "user.h"
+
+int sbx_user_from_creds(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
+                        struct sbx_user *ret)
+{
+        struct sbx_user u = {.uid = uid, .gid = gid};
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        int r;
+
+        r = getpwuid_r(uid, &pw, buf, sizeof(buf), &res);
+        if (r != 0)
+                return -r;
+        if (!res)
+                return -ENOENT;
+
+        u.name = strdup(pw.pw_name);
+        u.home = strdup(pw.pw_dir && pw.pw_dir[0] == '/' ? pw.pw_dir : "/");
+        u.shell = strdup(pw.pw_shell && pw.pw_shell[0] == '/' ? pw.pw_shell : "/bin/sh");
+        u.groups = malloc((n_groups ? n_groups : 1) * sizeof(gid_t));
+        if (!u.name || !u.home || !u.shell || !u.groups) {
+                sbx_user_done(&u);
+                return -ENOMEM;
+        }
+        if (n_groups)
+                memcpy(u.groups, groups, n_groups * sizeof(gid_t));
+        u.n_groups = n_groups;
+        *ret = u;
+        return 0;
+}
+
+void sbx_user_done(struct sbx_user *u)
+{
+        free(u->name);
+        free(u->home);
+        free(u->shell);
+        free(u->groups);
+        memset(u, 0, sizeof(*u));
+}
