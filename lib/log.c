@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -45,6 +46,22 @@ int sbx_log_level_from_string(const char *s)
         return -EINVAL;
 }
 
+const char *sbx_log_level_to_string(int level)
+{
+        switch (level) {
+        case LOG_DEBUG:
+                return "debug";
+        case LOG_INFO:
+                return "info";
+        case LOG_NOTICE:
+                return "notice";
+        case LOG_WARNING:
+                return "warning";
+        default:
+                return "error";
+        }
+}
+
 void sbx_log_set_prefix(const char *prefix)
 {
         (void) snprintf(log_prefix, sizeof(log_prefix), "%s", prefix ? prefix : "");
@@ -65,8 +82,18 @@ int sbx_log_internal(int level, int error, const char *fmt, ...)
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
 
-        if (log_targets & SBX_LOG_STDERR)
+        if (log_targets & SBX_LOG_STDERR) {
+                /* At debug level, a monotonic timestamp lets one line up the
+                 * daemon's, the controllers' and the clients' steps. */
+                if (log_level >= LOG_DEBUG) {
+                        struct timespec ts;
+
+                        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+                        (void) fprintf(stderr, "[%lld.%06ld] ", (long long) ts.tv_sec,
+                                       ts.tv_nsec / 1000);
+                }
                 (void) fprintf(stderr, "%s: %s%s\n", log_ident, log_prefix, msg);
+        }
         if (log_targets & SBX_LOG_SYSLOG)
                 syslog(level, "%s%s", log_prefix, msg);
 

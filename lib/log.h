@@ -17,6 +17,7 @@ void sbx_log_set_level(int level);
 int sbx_log_get_level(void);
 /* Parses "debug", "info", "notice", "warning", "err"/"error"; -EINVAL otherwise. */
 int sbx_log_level_from_string(const char *s);
+const char *sbx_log_level_to_string(int level);
 /* Prefix for every line, e.g. "sandbox web1: "; NULL clears. Copied. */
 void sbx_log_set_prefix(const char *prefix);
 

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,7 @@ static int lift_fd(int fd)
 
 static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, const sigset_t *mask)
 {
-        int src[3], slave = -1, r;
+        int src[3], slave = -1;
 
         if (sigprocmask(SIG_UNBLOCK, mask, NULL) < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
@@ -105,10 +106,6 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
         if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 fail(s, SBX_STEP_STDIO, sbx_negerrno(), 0);
 
-        r = sbx_caps_drop_to_user(s->user.uid, s->user.gid, s->user.groups, s->user.n_groups);
-        if (r < 0)
-                fail(s, SBX_STEP_CREDENTIALS, r, 0);
-
         /* As the user, so permissions apply, and only in the sandbox's own view:
          * WorkingDirectory= must exist; else the caller's cwd, home, or /. */
         if (s->workdir) {
@@ -121,6 +118,18 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
         environ = s->envp;
         execvp(s->argv[0], s->argv);
         fail(s, SBX_STEP_EXEC, sbx_negerrno(), 0);
+}
+
+/* vfork: no copy of our page tables and no copy-on-write faults; we wait
+ * until the command has exec'd (or failed), which is all we need. The command
+ * touches our memory only on its way to execve, and we are single-threaded. */
+static pid_t spawn_command(const struct sbx_sandbox *s, int master, const sigset_t *mask)
+{
+        pid_t pid = vfork();
+
+        if (pid == 0)
+                run_command(s, master, mask);
+        return pid;
 }
 
 static int wait_for_go(const struct sbx_sandbox *s)
@@ -203,6 +212,18 @@ static sbx_noreturn void init_loop(const struct sbx_sandbox *s, pid_t cmd, int s
         }
 }
 
+/* Credential changes clear the parent-death signal: set it again, then make
+ * sure the controller did not die in between (its end of the sync socket). */
+static void rearm_parent_death(const struct sbx_sandbox *s)
+{
+        struct pollfd p = {.fd = s->sync_fd, .events = 0};
+
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                fail(s, SBX_STEP_CREDENTIALS, sbx_negerrno(), 0);
+        if (poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
+                _exit(1);
+}
+
 void sbx_child_main(const struct sbx_sandbox *s)
 {
         sigset_t mask;
@@ -222,6 +243,7 @@ void sbx_child_main(const struct sbx_sandbox *s)
         if (r < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, r, 0);
 
+        /* As root: the namespaces' contents. */
         if (s->clone_flags & CLONE_NEWNS) {
                 r = sbx_mount_apply_child(s->mounts, &failed);
                 if (r < 0)
@@ -234,12 +256,6 @@ void sbx_child_main(const struct sbx_sandbox *s)
                 r = sbx_ns_loopback_up();
                 if (r < 0)
                         fail(s, SBX_STEP_LOOPBACK, r, 0);
-        }
-        if (s->tty) {
-                master = open_pty(s);
-                if (master < 0)
-                        fail(s, SBX_STEP_PTY, master, 0);
-                sync_send(s->sync_fd, SBX_SYNC_PTY, 0, 0, 0, master);
         }
 
         sigemptyset(&mask);
@@ -254,11 +270,28 @@ void sbx_child_main(const struct sbx_sandbox *s)
         if (sfd < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
 
-        cmd = fork();
+        /* From here on the user, with no capabilities: the init and the command
+         * alike (the command inherits this). The init has the command's uid so
+         * it may signal it; it is not dumpable, so the command can neither
+         * ptrace it nor read its /proc files. */
+        r = sbx_caps_drop_to_user(s->user.uid, s->user.gid, s->user.groups, s->user.n_groups);
+        if (r < 0)
+                fail(s, SBX_STEP_CREDENTIALS, r, 0);
+        rearm_parent_death(s);
+        if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+                fail(s, SBX_STEP_CREDENTIALS, sbx_negerrno(), 0);
+
+        /* Opened as the user, so the terminal belongs to the user. */
+        if (s->tty) {
+                master = open_pty(s);
+                if (master < 0)
+                        fail(s, SBX_STEP_PTY, master, 0);
+                sync_send(s->sync_fd, SBX_SYNC_PTY, 0, 0, 0, master);
+        }
+
+        cmd = spawn_command(s, master, &mask);
         if (cmd < 0)
                 fail(s, SBX_STEP_FORK, sbx_negerrno(), 0);
-        if (cmd == 0)
-                run_command(s, master, &mask);
 
         /* The init keeps only what it needs: the sync socket and the signalfd. */
         for (int fd = 0; fd < 3; fd++) {
@@ -275,14 +308,6 @@ void sbx_child_main(const struct sbx_sandbox *s)
                 if (s->stdio[i] > 2)
                         (void) close(s->stdio[i]);
 
-        r = sbx_caps_drop_to_user(s->user.uid, s->user.gid, s->user.groups, s->user.n_groups);
-        if (r < 0) {
-                (void) kill(cmd, SIGKILL);
-                fail(s, SBX_STEP_CREDENTIALS, r, 0);
-        }
-        /* Same uid as the command, so it may signal it; not dumpable, so the
-         * command cannot ptrace us or read our /proc files. */
-        (void) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         sync_send(s->sync_fd, SBX_SYNC_READY, 0, 0, (int) cmd, -1);
         init_loop(s, cmd, sfd);
 }

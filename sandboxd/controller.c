@@ -72,6 +72,9 @@ static char **strv_copy(const char *const *v, size_t n)
 
 static void reply_error(struct controller *c, int error, enum sbx_err code, const char *msg)
 {
+        char e[1024];
+
+        log_warning("refused to start: %s", sbx_log_escape(msg, e, sizeof(e)));
         if (c->client_fd >= 0)
                 (void) sbx_msg_send_error(c->client_fd, error, code, "%s", msg);
         c->reported = true;
@@ -283,7 +286,6 @@ static void on_sync(struct controller *c)
                                 (void) sbx_msg_send_error(c->client_fd, rec.err, SBX_ERR_EXEC,
                                                           "%s", msg);
                 } else {
-                        log_error("%s", msg);
                         reply_error(c, -rec.err, SBX_ERR_SETUP, msg);
                         kill_init(c, SIGKILL);
                 }
@@ -300,7 +302,7 @@ static void on_sync(struct controller *c)
                 c->ready = true;
                 send_started(c);
                 send_state(c, "running");
-                log_info("started: pid %d, command '%s'", (int) c->init_pid, c->sb.argv[0]);
+                log_debug("started: pid %d, command '%s'", (int) c->init_pid, c->sb.argv[0]);
                 break;
         case SBX_SYNC_EXIT:
                 c->have_status = true;
@@ -452,6 +454,7 @@ static int run_loop(struct controller *c)
                         c->timer_fd = sbx_safe_close(c->timer_fd);
                 }
         }
+        log_debug("init exited");
         finish(c, init_status);
         return 0;
 }
@@ -482,6 +485,7 @@ int sbx_controller_run(int ctl_fd)
                 (void) snprintf(prefix, sizeof(prefix), "sandbox %s: ", m.name);
                 sbx_log_set_prefix(prefix);
         }
+        log_debug("start request received");
         r = prepare(&c, &m, fds, n_fds);
         sbx_msg_done(&m);
         if (r < 0) {
@@ -501,6 +505,7 @@ int sbx_controller_run(int ctl_fd)
                 goto out;
         }
 
+        log_debug("prepared");
         r = start(&c);
         if (r < 0) {
                 char msg[256];

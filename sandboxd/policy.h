@@ -139,8 +139,9 @@ const char *sbx_network_mode_to_string(enum sbx_network_mode m);
 enum sbx_network_mode sbx_network_mode_from_string(const char *s);
 
 /* Checks the open policy file FD (regular file, owned by root, not group- or
- * other-writable: -EPERM otherwise) and reads it whole (-EFBIG over
- * SBX_POLICY_MAX_SIZE). FILENAME names it in *ret_error. The daemon sends the
- * text it read to the controller, so both parse the same bytes. */
+ * other-writable: -EPERM otherwise) and reads at most SBX_POLICY_MAX_SIZE + 1
+ * bytes (the parser refuses the extra byte), NUL-terminated. FILENAME names it in
+ * *ret_error. The daemon sends the text it read to the controller, so both parse
+ * the same bytes. */
 int sbx_policy_read_fd(int fd, const char *filename, char **ret_text, size_t *ret_len,
                        char **ret_error);
