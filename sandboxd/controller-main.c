@@ -16,7 +16,6 @@ int main(int argc, char **argv)
         static const struct option opts[] = {
                 {"log-level", required_argument, NULL, 'l'},
                 {"syslog", no_argument, NULL, 's'},
-                {"name", required_argument, NULL, 'n'},
                 {}};
         unsigned targets = SBX_LOG_STDERR;
         int level = -1, c;
@@ -30,8 +29,6 @@ int main(int argc, char **argv)
                 case 's':
                         targets |= SBX_LOG_SYSLOG;
                         break;
-                case 'n':
-                        break; /* only for ps(1) */
                 default:
                         return 2;
                 }

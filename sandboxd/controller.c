@@ -470,9 +470,14 @@ int sbx_controller_run(int ctl_fd)
         sigset_t mask;
         int r;
 
+        /* Started ahead of time: wait here until the daemon has a request. */
         r = sbx_msg_recv(ctl_fd, SBX_MSG_MAX, &m, fds, 4, &n_fds);
-        if (r <= 0)
-                return log_error_errno(r < 0 ? r : -EPIPE, "No start request from the daemon: %m");
+        if (r == 0) {
+                log_debug("daemon closed the connection before a request, exiting");
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Bad start request from the daemon: %m");
         if (m.type != SBX_MSG_CTL_START) {
                 sbx_msg_done(&m);
                 sbx_close_many(fds, n_fds);

@@ -45,6 +45,8 @@ struct server {
         const struct sbx_server_config *cfg;
         int listen_fd, epoll_fd, signal_fd, policy_dir_fd, controller_fd;
         char socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
+        int spare_fd;    /* a controller started ahead, waiting for a request */
+        pid_t spare_pid;
         struct conn *conns;
         struct sbx_registry reg;
         bool quit;
@@ -52,6 +54,9 @@ struct server {
 
 /* epoll data: fds below this tag are client connections, ctl sockets carry the tag. */
 #define TAG_CTL (1ull << 32)
+#define TAG_LISTEN (TAG_CTL - 1)
+#define TAG_SIGNAL (TAG_CTL - 2)
+#define TAG_SPARE (TAG_CTL - 3)
 
 static const char *esc(const char *s, char *buf, size_t n)
 {
@@ -175,11 +180,10 @@ static int user_name(uid_t uid, char *buf, size_t n)
  * posix_spawn (vfork-style) rather than fork: the daemon's page tables are not
  * copied and it takes no copy-on-write faults afterwards. Every other fd of the
  * daemon is close-on-exec. */
-static pid_t spawn_controller(struct server *s, int ctl, const char *name)
+static pid_t spawn_controller(struct server *s, int ctl)
 {
         char level[16], exe[64];
-        char *argv[] = {(char *) "sandboxd-controller", (char *) "--name", (char *) name,
-                        (char *) "--log-level", level, NULL, NULL};
+        char *argv[] = {(char *) "sandboxd-controller", (char *) "--log-level", level, NULL, NULL};
         char *envp[] = {(char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -189,7 +193,7 @@ static pid_t spawn_controller(struct server *s, int ctl, const char *name)
 
         (void) snprintf(level, sizeof(level), "%s", sbx_log_level_to_string(sbx_log_get_level()));
         if (s->cfg->syslog)
-                argv[5] = (char *) "--syslog";
+                argv[3] = (char *) "--syslog";
         /* Exec by the fd opened at start: a binary replaced on disk since is
          * never picked up half-way. */
         (void) snprintf(exe, sizeof(exe), "/proc/self/fd/%d", s->controller_fd);
@@ -216,6 +220,59 @@ static pid_t spawn_controller(struct server *s, int ctl, const char *name)
         posix_spawn_file_actions_destroy(&fa);
         posix_spawnattr_destroy(&attr);
         return r == 0 ? pid : -r;
+}
+
+/* One controller is always started ahead, waiting for its request: its exec
+ * and start-up then happen while no client waits for them. */
+static void spare_spawn(struct server *s)
+{
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_SPARE};
+        int pair[2];
+        pid_t pid;
+
+        if (s->spare_fd >= 0)
+                return;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+                log_warning_errno(sbx_negerrno(), "Cannot start a spare controller: %m");
+                return;
+        }
+        pid = spawn_controller(s, pair[1]);
+        (void) close(pair[1]);
+        if (pid < 0) {
+                log_warning_errno(pid, "Cannot start a spare controller: %m");
+                (void) close(pair[0]);
+                return;
+        }
+        /* Watched only to notice if it dies before it is used. */
+        ev.data.u64 = TAG_SPARE;
+        if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, pair[0], &ev) < 0) {
+                (void) kill(pid, SIGKILL);
+                (void) close(pair[0]);
+                return;
+        }
+        s->spare_fd = pair[0];
+        s->spare_pid = pid;
+}
+
+/* Takes the spare controller (starting one if there is none). */
+static int spare_take(struct server *s, pid_t *ret_pid, int *ret_fd)
+{
+        spare_spawn(s);
+        if (s->spare_fd < 0)
+                return -EAGAIN;
+        (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->spare_fd, NULL);
+        *ret_pid = s->spare_pid;
+        *ret_fd = TAKE_FD(s->spare_fd);
+        s->spare_pid = 0;
+        return 0;
+}
+
+static void spare_gone(struct server *s)
+{
+        log_warning("spare controller %d exited unexpectedly", (int) s->spare_pid);
+        (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, s->spare_fd, NULL);
+        s->spare_fd = sbx_safe_close(s->spare_fd);
+        s->spare_pid = 0;
 }
 
 static void refuse(struct conn *c, int error, enum sbx_err code, const char *policy,
@@ -262,7 +319,7 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         size_t want_fds = 0, len = 0;
         struct sbx_msg_builder *b = NULL;
         struct sbx_container *ct;
-        int pair[2] = {-1, -1}, send_fds[SBX_MAX_FDS], r;
+        int send_fds[SBX_MAX_FDS], r;
         pid_t pid;
 
         for (int i = 0; i < 3; i++)
@@ -341,14 +398,10 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         ct = sbx_registry_add(&s->reg, name, m->policy, m->argv[0], c->cred.uid);
         if (!ct)
                 goto oom;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                goto fail_ct;
-        pid = spawn_controller(s, pair[1], name);
-        pair[1] = sbx_safe_close(pair[1]);
-        if (pid < 0)
+        r = spare_take(s, &pid, &ct->ctl_fd);
+        if (r < 0)
                 goto fail_ct;
         ct->controller_pid = pid;
-        ct->ctl_fd = pair[0];
 
         send_fds[0] = c->fd;
         memcpy(send_fds + 1, fds, n_fds * sizeof(int));
@@ -369,6 +422,7 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
                    c->cred.uid, esc(uname, e1, sizeof(e1)), m->policy, name,
                    esc(m->argv[0], e3, sizeof(e3)), (int) pid);
         (void) e2;
+        spare_spawn(s);
         return true;
 
 fail_ct:
@@ -638,10 +692,10 @@ static int setup(struct server *s)
         s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
         if (s->epoll_fd < 0)
                 return sbx_negerrno();
-        ev.data.u64 = TAG_CTL - 1; /* listen */
+        ev.data.u64 = TAG_LISTEN;
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0)
                 return sbx_negerrno();
-        ev.data.u64 = TAG_CTL - 2; /* signals */
+        ev.data.u64 = TAG_SIGNAL;
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->signal_fd, &ev) < 0)
                 return sbx_negerrno();
         return 0;
@@ -650,11 +704,12 @@ static int setup(struct server *s)
 int sbx_server_run(const struct sbx_server_config *cfg)
 {
         struct server s = {.cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
-                           .policy_dir_fd = -1, .controller_fd = -1};
+                           .policy_dir_fd = -1, .controller_fd = -1, .spare_fd = -1};
         int r = setup(&s);
 
         if (r < 0)
                 goto out;
+        spare_spawn(&s);
         log_notice("listening on %s, policies from %s", s.socket_path, cfg->policy_dir);
         if (cfg->notify_fd >= 0) {
                 (void) sbx_write_all(cfg->notify_fd, "1", 1);
@@ -673,10 +728,12 @@ int sbx_server_run(const struct sbx_server_config *cfg)
                 for (int i = 0; i < n; i++) {
                         uint64_t d = evs[i].data.u64;
 
-                        if (d == TAG_CTL - 1)
+                        if (d == TAG_LISTEN)
                                 on_accept(&s);
-                        else if (d == TAG_CTL - 2)
+                        else if (d == TAG_SIGNAL)
                                 on_signal(&s);
+                        else if (d == TAG_SPARE)
+                                spare_gone(&s);
                         else if (d & TAG_CTL)
                                 on_ctl(&s, (int) (d & 0xffffffffu));
                         else
@@ -694,6 +751,8 @@ out:
                 (void) close(s.reg.head->ctl_fd);
                 sbx_registry_remove(&s.reg, s.reg.head);
         }
+        /* The spare sees end of stream and exits. */
+        (void) sbx_safe_close(s.spare_fd);
         (void) sbx_safe_close(s.epoll_fd);
         (void) sbx_safe_close(s.signal_fd);
         (void) sbx_safe_close(s.policy_dir_fd);
