@@ -54,8 +54,10 @@ ssize_t sbx_recv_fds(int sock, void *buf, size_t cap, int *ret_fds, size_t max_f
                 struct cmsghdr align;
         } control;
         struct iovec iov = {.iov_base = buf, .iov_len = cap};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
-                            .msg_control = control.buf, .msg_controllen = sizeof(control.buf)};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = control.buf,
+                            .msg_controllen = sizeof(control.buf)};
         int got[SBX_MAX_FDS];
         size_t n_got = 0;
         ssize_t n;

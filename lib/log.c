@@ -36,8 +36,8 @@ int sbx_log_level_from_string(const char *s)
                 const char *name;
                 int level;
         } table[] = {
-                {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
-                {"warning", LOG_WARNING}, {"err", LOG_ERR},   {"error", LOG_ERR},
+            {"debug", LOG_DEBUG},     {"info", LOG_INFO}, {"notice", LOG_NOTICE},
+            {"warning", LOG_WARNING}, {"err", LOG_ERR},   {"error", LOG_ERR},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(table); i++)

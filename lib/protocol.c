@@ -27,32 +27,41 @@ struct attr_spec {
         bool exact;
 };
 
-#define STR(n) {KIND_STRING, (n), false}
-#define U32 {KIND_U32, 4, true}
-#define U64 {KIND_U64, 8, true}
+#define STR(n)                                                                                     \
+        {                                                                                          \
+                KIND_STRING, (n), false                                                            \
+        }
+#define U32                                                                                        \
+        {                                                                                          \
+                KIND_U32, 4, true                                                                  \
+        }
+#define U64                                                                                        \
+        {                                                                                          \
+                KIND_U64, 8, true                                                                  \
+        }
 
 static const struct attr_spec attr_specs[SBX_A_COUNT] = {
-        [SBX_A_POLICY] = STR(65),
-        [SBX_A_NAME] = STR(65),
-        [SBX_A_ARGV] = {KIND_STRV, 0, false},
-        [SBX_A_ENV] = {KIND_STRV, 0, false},
-        [SBX_A_FLAGS] = U32,
-        [SBX_A_WINSIZE] = {KIND_BINARY, sizeof(struct winsize), true},
-        [SBX_A_CWD] = STR(4096),
-        [SBX_A_ERRNO] = U32,
-        [SBX_A_ERRCODE] = U32,
-        [SBX_A_MESSAGE] = STR(4096),
-        [SBX_A_EXIT_CODE] = U32,
-        [SBX_A_EXIT_SIGNAL] = U32,
-        [SBX_A_SIGNAL] = U32,
-        [SBX_A_CONTROLLER_PID] = U32,
-        [SBX_A_INIT_PID] = U32,
-        [SBX_A_UID] = U32,
-        [SBX_A_GID] = U32,
-        [SBX_A_GROUPS] = {KIND_BINARY, SBX_GROUPS_MAX * 4, false},
-        [SBX_A_POLICY_TEXT] = {KIND_BINARY, 64 * 1024, false},
-        [SBX_A_STATE] = STR(32),
-        [SBX_A_START_TIME] = U64,
+    [SBX_A_POLICY] = STR(65),
+    [SBX_A_NAME] = STR(65),
+    [SBX_A_ARGV] = {KIND_STRV, 0, false},
+    [SBX_A_ENV] = {KIND_STRV, 0, false},
+    [SBX_A_FLAGS] = U32,
+    [SBX_A_WINSIZE] = {KIND_BINARY, sizeof(struct winsize), true},
+    [SBX_A_CWD] = STR(4096),
+    [SBX_A_ERRNO] = U32,
+    [SBX_A_ERRCODE] = U32,
+    [SBX_A_MESSAGE] = STR(4096),
+    [SBX_A_EXIT_CODE] = U32,
+    [SBX_A_EXIT_SIGNAL] = U32,
+    [SBX_A_SIGNAL] = U32,
+    [SBX_A_CONTROLLER_PID] = U32,
+    [SBX_A_INIT_PID] = U32,
+    [SBX_A_UID] = U32,
+    [SBX_A_GID] = U32,
+    [SBX_A_GROUPS] = {KIND_BINARY, SBX_GROUPS_MAX * 4, false},
+    [SBX_A_POLICY_TEXT] = {KIND_BINARY, 64 * 1024, false},
+    [SBX_A_STATE] = STR(32),
+    [SBX_A_START_TIME] = U64,
 };
 
 #define A(x) (1ull << SBX_A_##x)
@@ -64,35 +73,35 @@ struct msg_spec {
 };
 
 static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
-        [SBX_MSG_RUN] = {"RUN", A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) | A(CWD),
-                         A(POLICY) | A(ARGV) | A(FLAGS)},
-        [SBX_MSG_LIST] = {"LIST", 0, 0},
-        [SBX_MSG_INFO] = {"INFO", A(NAME), A(NAME)},
-        [SBX_MSG_STOP] = {"STOP", A(NAME), A(NAME)},
-        [SBX_MSG_SIGNAL] = {"SIGNAL", A(SIGNAL), A(SIGNAL)},
-        [SBX_MSG_ERROR] = {"ERROR", A(ERRNO) | A(ERRCODE) | A(MESSAGE), A(ERRNO) | A(ERRCODE)},
-        [SBX_MSG_OK] = {"OK", 0, 0},
-        [SBX_MSG_STARTED] = {"STARTED", A(NAME) | A(INIT_PID), A(NAME)},
-        [SBX_MSG_EXITED] = {"EXITED", A(EXIT_CODE) | A(EXIT_SIGNAL), A(EXIT_CODE)},
-        [SBX_MSG_CONTAINER] = {"CONTAINER",
-                               A(NAME) | A(POLICY) | A(UID) | A(CONTROLLER_PID) | A(INIT_PID) |
-                                       A(STATE) | A(START_TIME) | A(ARGV),
-                               A(NAME) | A(POLICY) | A(UID) | A(STATE)},
-        [SBX_MSG_CTL_START] = {"CTL_START",
-                               A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) |
-                                       A(CWD) | A(UID) | A(GID) | A(GROUPS) | A(POLICY_TEXT),
-                               A(POLICY) | A(NAME) | A(ARGV) | A(FLAGS) | A(UID) | A(GID) |
-                                       A(POLICY_TEXT)},
-        [SBX_MSG_CTL_STATE] = {"CTL_STATE", A(STATE) | A(INIT_PID) | A(NAME), A(STATE)},
-        [SBX_MSG_CTL_STOP] = {"CTL_STOP", 0, 0},
+    [SBX_MSG_RUN] = {"RUN", A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) | A(CWD),
+                     A(POLICY) | A(ARGV) | A(FLAGS)},
+    [SBX_MSG_LIST] = {"LIST", 0, 0},
+    [SBX_MSG_INFO] = {"INFO", A(NAME), A(NAME)},
+    [SBX_MSG_STOP] = {"STOP", A(NAME), A(NAME)},
+    [SBX_MSG_SIGNAL] = {"SIGNAL", A(SIGNAL), A(SIGNAL)},
+    [SBX_MSG_ERROR] = {"ERROR", A(ERRNO) | A(ERRCODE) | A(MESSAGE), A(ERRNO) | A(ERRCODE)},
+    [SBX_MSG_OK] = {"OK", 0, 0},
+    [SBX_MSG_STARTED] = {"STARTED", A(NAME) | A(INIT_PID), A(NAME)},
+    [SBX_MSG_EXITED] = {"EXITED", A(EXIT_CODE) | A(EXIT_SIGNAL), A(EXIT_CODE)},
+    [SBX_MSG_CONTAINER] = {"CONTAINER",
+                           A(NAME) | A(POLICY) | A(UID) | A(CONTROLLER_PID) | A(INIT_PID) |
+                               A(STATE) | A(START_TIME) | A(ARGV),
+                           A(NAME) | A(POLICY) | A(UID) | A(STATE)},
+    [SBX_MSG_CTL_START] = {"CTL_START",
+                           A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) | A(CWD) |
+                               A(UID) | A(GID) | A(GROUPS) | A(POLICY_TEXT),
+                           A(POLICY) | A(NAME) | A(ARGV) | A(FLAGS) | A(UID) | A(GID) |
+                               A(POLICY_TEXT)},
+    [SBX_MSG_CTL_STATE] = {"CTL_STATE", A(STATE) | A(INIT_PID) | A(NAME), A(STATE)},
+    [SBX_MSG_CTL_STOP] = {"CTL_STOP", 0, 0},
 };
 
 static const char *const err_names[SBX_ERR_COUNT] = {
-        [SBX_ERR_INTERNAL] = "internal",     [SBX_ERR_BAD_REQUEST] = "bad-request",
-        [SBX_ERR_NO_POLICY] = "no-policy",   [SBX_ERR_BAD_POLICY] = "bad-policy",
-        [SBX_ERR_DENIED] = "denied",         [SBX_ERR_EXISTS] = "exists",
-        [SBX_ERR_NOT_FOUND] = "not-found",   [SBX_ERR_LIMIT] = "limit",
-        [SBX_ERR_SETUP] = "setup",           [SBX_ERR_EXEC] = "exec",
+    [SBX_ERR_INTERNAL] = "internal",   [SBX_ERR_BAD_REQUEST] = "bad-request",
+    [SBX_ERR_NO_POLICY] = "no-policy", [SBX_ERR_BAD_POLICY] = "bad-policy",
+    [SBX_ERR_DENIED] = "denied",       [SBX_ERR_EXISTS] = "exists",
+    [SBX_ERR_NOT_FOUND] = "not-found", [SBX_ERR_LIMIT] = "limit",
+    [SBX_ERR_SETUP] = "setup",         [SBX_ERR_EXEC] = "exec",
 };
 
 const char *sbx_msg_type_to_string(enum sbx_msg_type t)
@@ -127,16 +136,16 @@ static int decode_strv(struct nlattr *nest, size_t max_items, const char ***ret,
         size_t n = 0;
         int rem;
 
-        nla_for_each_nested(pos, nest, rem) n++;
+        nla_for_each_nested (pos, nest, rem)
+                n++;
         if (rem != 0 || n > max_items)
                 return -EBADMSG;
         v = calloc(n + 1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
         n = 0;
-        nla_for_each_nested(pos, nest, rem)
-        {
-                if (nla_type(pos) != SBX_A_ITEM || check_string(pos, 128 * 1024) < 0) {
+        nla_for_each_nested (pos, nest, rem) {
+                if (nla_type(pos) != SBX_A_ITEM || check_string(pos, (size_t) 128 * 1024) < 0) {
                         free(v);
                         return -EBADMSG;
                 }
@@ -161,12 +170,23 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                 if (check_string(nla, s->max_len) < 0)
                         return -EBADMSG;
                 switch (type) {
-                case SBX_A_POLICY: m->policy = str; break;
-                case SBX_A_NAME: m->name = str; break;
-                case SBX_A_CWD: m->cwd = str; break;
-                case SBX_A_MESSAGE: m->message = str; break;
-                case SBX_A_STATE: m->state = str; break;
-                default: return -EBADMSG;
+                case SBX_A_POLICY:
+                        m->policy = str;
+                        break;
+                case SBX_A_NAME:
+                        m->name = str;
+                        break;
+                case SBX_A_CWD:
+                        m->cwd = str;
+                        break;
+                case SBX_A_MESSAGE:
+                        m->message = str;
+                        break;
+                case SBX_A_STATE:
+                        m->state = str;
+                        break;
+                default:
+                        return -EBADMSG;
                 }
                 return 0;
         }
@@ -177,17 +197,38 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         return -EBADMSG;
                 memcpy(&v, d, 4);
                 switch (type) {
-                case SBX_A_FLAGS: m->flags = v; break;
-                case SBX_A_ERRNO: m->err = v; break;
-                case SBX_A_ERRCODE: m->errcode = v; break;
-                case SBX_A_EXIT_CODE: m->exit_code = v; break;
-                case SBX_A_EXIT_SIGNAL: m->exit_signal = v; break;
-                case SBX_A_SIGNAL: m->signal = v; break;
-                case SBX_A_CONTROLLER_PID: m->controller_pid = v; break;
-                case SBX_A_INIT_PID: m->init_pid = v; break;
-                case SBX_A_UID: m->uid = v; break;
-                case SBX_A_GID: m->gid = v; break;
-                default: return -EBADMSG;
+                case SBX_A_FLAGS:
+                        m->flags = v;
+                        break;
+                case SBX_A_ERRNO:
+                        m->err = v;
+                        break;
+                case SBX_A_ERRCODE:
+                        m->errcode = v;
+                        break;
+                case SBX_A_EXIT_CODE:
+                        m->exit_code = v;
+                        break;
+                case SBX_A_EXIT_SIGNAL:
+                        m->exit_signal = v;
+                        break;
+                case SBX_A_SIGNAL:
+                        m->signal = v;
+                        break;
+                case SBX_A_CONTROLLER_PID:
+                        m->controller_pid = v;
+                        break;
+                case SBX_A_INIT_PID:
+                        m->init_pid = v;
+                        break;
+                case SBX_A_UID:
+                        m->uid = v;
+                        break;
+                case SBX_A_GID:
+                        m->gid = v;
+                        break;
+                default:
+                        return -EBADMSG;
                 }
                 return 0;
         }
@@ -261,8 +302,7 @@ int sbx_msg_decode(void *buf, size_t len, struct sbx_msg *ret)
         head = nlmsg_attrdata(nlh, sizeof(*wh));
         attrlen = nlmsg_attrlen(nlh, sizeof(*wh));
 
-        nla_for_each_attr(nla, head, attrlen, rem)
-        {
+        nla_for_each_attr (nla, head, attrlen, rem) {
                 int type = nla_type(nla);
 
                 if (type <= SBX_A_UNSPEC || type >= SBX_A_COUNT)

@@ -17,9 +17,9 @@
 
 #define SBX_PROTOCOL_VERSION 1u
 /* Largest packet a client may send; the daemon drops the connection on more. */
-#define SBX_CLIENT_MSG_MAX (64u * 1024u)
+#define SBX_CLIENT_MSG_MAX ((size_t) 64 * 1024)
 /* Largest packet between daemon and controller (policy text + request). */
-#define SBX_MSG_MAX (256u * 1024u)
+#define SBX_MSG_MAX ((size_t) 256 * 1024)
 #define SBX_ARGV_MAX 4096u
 #define SBX_ENV_MAX 4096u
 #define SBX_GROUPS_MAX 65536u
@@ -91,8 +91,8 @@ enum sbx_err {
         SBX_ERR_EXISTS,
         SBX_ERR_NOT_FOUND,
         SBX_ERR_LIMIT,
-        SBX_ERR_SETUP,    /* the sandbox could not be built */
-        SBX_ERR_EXEC,     /* the command could not be executed */
+        SBX_ERR_SETUP, /* the sandbox could not be built */
+        SBX_ERR_EXEC,  /* the command could not be executed */
         SBX_ERR_COUNT,
 };
 
@@ -152,7 +152,7 @@ int sbx_msg_recv(int sock, size_t cap, struct sbx_msg *ret, int *ret_fds, size_t
 
 /* Convenience: an SBX_MSG_ERROR reply. */
 int sbx_msg_send_error(int sock, int error, enum sbx_err code, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 const char *sbx_msg_type_to_string(enum sbx_msg_type t);
 const char *sbx_err_to_string(enum sbx_err e);

@@ -34,22 +34,22 @@ extern char **environ;
 #endif
 
 /* Signals the init passes on to the command; SIGCHLD is its own. */
-static const int forwarded_signals[] = {SIGHUP, SIGINT,  SIGQUIT, SIGTERM, SIGUSR1,
+static const int forwarded_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
                                         SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 static const char *const step_names[SBX_STEP_COUNT] = {
-        [SBX_STEP_WAIT_PARENT] = "waiting for the controller",
-        [SBX_STEP_MOUNTS] = "setting up mounts",
-        [SBX_STEP_HOSTNAME] = "setting the hostname",
-        [SBX_STEP_LOOPBACK] = "bringing up lo",
-        [SBX_STEP_PTY] = "allocating the terminal",
-        [SBX_STEP_SIGNALS] = "setting up signals",
-        [SBX_STEP_FORK] = "starting the command",
-        [SBX_STEP_SESSION] = "creating a session",
-        [SBX_STEP_STDIO] = "setting up standard input/output",
-        [SBX_STEP_CREDENTIALS] = "dropping privileges",
-        [SBX_STEP_CHDIR] = "changing directory",
-        [SBX_STEP_EXEC] = "executing the command",
+    [SBX_STEP_WAIT_PARENT] = "waiting for the controller",
+    [SBX_STEP_MOUNTS] = "setting up mounts",
+    [SBX_STEP_HOSTNAME] = "setting the hostname",
+    [SBX_STEP_LOOPBACK] = "bringing up lo",
+    [SBX_STEP_PTY] = "allocating the terminal",
+    [SBX_STEP_SIGNALS] = "setting up signals",
+    [SBX_STEP_FORK] = "starting the command",
+    [SBX_STEP_SESSION] = "creating a session",
+    [SBX_STEP_STDIO] = "setting up standard input/output",
+    [SBX_STEP_CREDENTIALS] = "dropping privileges",
+    [SBX_STEP_CHDIR] = "changing directory",
+    [SBX_STEP_EXEC] = "executing the command",
 };
 
 const char *sbx_step_to_string(enum sbx_step s)
@@ -125,10 +125,10 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
  * touches our memory only on its way to execve, and we are single-threaded. */
 static pid_t spawn_command(const struct sbx_sandbox *s, int master, const sigset_t *mask)
 {
-        pid_t pid = vfork();
+        pid_t pid = vfork(); /* NOLINT(clang-analyzer-security.insecureAPI.vfork): see above */
 
         if (pid == 0)
-                run_command(s, master, mask);
+                run_command(s, master, mask); /* NOLINT(clang-analyzer-unix.Vfork): ends in exec */
         return pid;
 }
 
@@ -157,8 +157,7 @@ static int close_all_but(const int *keep, size_t n)
         for (size_t i = 0; i < n; i++) {
                 if (keep[i] < 0 || (unsigned) keep[i] < next)
                         continue;
-                if ((unsigned) keep[i] > next &&
-                    close_range(next, (unsigned) keep[i] - 1, 0) < 0)
+                if ((unsigned) keep[i] > next && close_range(next, (unsigned) keep[i] - 1, 0) < 0)
                         return sbx_negerrno();
                 next = (unsigned) keep[i] + 1;
         }

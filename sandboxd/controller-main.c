@@ -14,9 +14,7 @@
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                {"log-level", required_argument, NULL, 'l'},
-                {"syslog", no_argument, NULL, 's'},
-                {}};
+            {"log-level", required_argument, NULL, 'l'}, {"syslog", no_argument, NULL, 's'}, {}};
         unsigned targets = SBX_LOG_STDERR;
         int level = -1, c;
         struct stat st;

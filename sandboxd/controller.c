@@ -283,8 +283,8 @@ static void on_sync(struct controller *c)
                 if (rec.step == SBX_STEP_EXEC) {
                         log_info("command failed to start: %s", msg);
                         if (c->client_fd >= 0)
-                                (void) sbx_msg_send_error(c->client_fd, rec.err, SBX_ERR_EXEC,
-                                                          "%s", msg);
+                                (void) sbx_msg_send_error(c->client_fd, rec.err, SBX_ERR_EXEC, "%s",
+                                                          msg);
                 } else {
                         reply_error(c, -rec.err, SBX_ERR_SETUP, msg);
                         kill_init(c, SIGKILL);
@@ -461,8 +461,12 @@ static int run_loop(struct controller *c)
 
 int sbx_controller_run(int ctl_fd)
 {
-        struct controller c = {.ctl_fd = ctl_fd, .client_fd = -1, .sync_fd = -1,
-                               .signal_fd = -1, .timer_fd = -1, .pty_fd = -1,
+        struct controller c = {.ctl_fd = ctl_fd,
+                               .client_fd = -1,
+                               .sync_fd = -1,
+                               .signal_fd = -1,
+                               .timer_fd = -1,
+                               .pty_fd = -1,
                                .sb = {.stdio = {-1, -1, -1}, .sync_fd = -1}};
         int fds[SBX_MAX_FDS];
         size_t n_fds = 0;

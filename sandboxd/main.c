@@ -57,19 +57,26 @@ static int parse_count(const char *s, size_t *ret)
 
 static int parse_args(int argc, char **argv)
 {
-        enum { OPT_POLICY_DIR = 256, OPT_RUN_DIR, OPT_CONTROLLER, OPT_LOG, OPT_MAX, OPT_MAXCONN,
-               OPT_VERSION };
+        enum {
+                OPT_POLICY_DIR = 256,
+                OPT_RUN_DIR,
+                OPT_CONTROLLER,
+                OPT_LOG,
+                OPT_MAX,
+                OPT_MAXCONN,
+                OPT_VERSION
+        };
         static const struct option opts[] = {
-                {"foreground", no_argument, NULL, 'f'},
-                {"policy-dir", required_argument, NULL, OPT_POLICY_DIR},
-                {"run-dir", required_argument, NULL, OPT_RUN_DIR},
-                {"controller", required_argument, NULL, OPT_CONTROLLER},
-                {"log-level", required_argument, NULL, OPT_LOG},
-                {"max-per-user", required_argument, NULL, OPT_MAX},
-                {"max-connections", required_argument, NULL, OPT_MAXCONN},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {}};
+            {"foreground", no_argument, NULL, 'f'},
+            {"policy-dir", required_argument, NULL, OPT_POLICY_DIR},
+            {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+            {"controller", required_argument, NULL, OPT_CONTROLLER},
+            {"log-level", required_argument, NULL, OPT_LOG},
+            {"max-per-user", required_argument, NULL, OPT_MAX},
+            {"max-connections", required_argument, NULL, OPT_MAXCONN},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {}};
         int c, level;
 
         while ((c = getopt_long(argc, argv, "fh", opts, NULL)) >= 0) {
@@ -182,8 +189,8 @@ int main(int argc, char **argv)
         }
         cfg.policy_dir = arg_policy_dir;
         cfg.run_dir = arg_run_dir;
-        cfg.controller = arg_controller ? arg_controller : find_controller(controller,
-                                                                           sizeof(controller));
+        cfg.controller =
+            arg_controller ? arg_controller : find_controller(controller, sizeof(controller));
         cfg.max_per_user = arg_max_per_user;
         cfg.max_connections = arg_max_connections;
 

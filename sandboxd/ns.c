@@ -14,9 +14,8 @@
 int sbx_ns_clone_flags(const struct sbx_policy *p)
 {
         static const int flags[SBX_NS_COUNT] = {
-                [SBX_NS_MOUNT] = CLONE_NEWNS, [SBX_NS_IPC] = CLONE_NEWIPC,
-                [SBX_NS_UTS] = CLONE_NEWUTS,  [SBX_NS_PID] = CLONE_NEWPID,
-                [SBX_NS_NET] = CLONE_NEWNET,
+            [SBX_NS_MOUNT] = CLONE_NEWNS, [SBX_NS_IPC] = CLONE_NEWIPC, [SBX_NS_UTS] = CLONE_NEWUTS,
+            [SBX_NS_PID] = CLONE_NEWPID,  [SBX_NS_NET] = CLONE_NEWNET,
         };
         int r = 0;
 

@@ -110,8 +110,7 @@ int sbx_policy_parse_string(const char *text, size_t len, const char *name, cons
  * file owned by root and not group/other-writable, reads and parses it.
  * Same error contract as sbx_policy_parse_string(); -ENOENT for a missing policy,
  * -EPERM for bad ownership/mode (with a message). */
-int sbx_policy_load(int dir_fd, const char *name, struct sbx_policy **ret_policy,
-                    char **ret_error);
+int sbx_policy_load(int dir_fd, const char *name, struct sbx_policy **ret_policy, char **ret_error);
 
 /* Same, for an explicit path (sbxctl policy check FILE). The name is the base name
  * without ".ini". */

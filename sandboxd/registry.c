@@ -31,8 +31,8 @@ size_t sbx_registry_count_uid(const struct sbx_registry *r, uid_t uid)
         return n;
 }
 
-struct sbx_container *sbx_registry_add(struct sbx_registry *r, const char *name,
-                                       const char *policy, const char *argv0, uid_t uid)
+struct sbx_container *sbx_registry_add(struct sbx_registry *r, const char *name, const char *policy,
+                                       const char *argv0, uid_t uid)
 {
         struct sbx_container *c = calloc(1, sizeof(*c));
 

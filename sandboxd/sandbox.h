@@ -19,9 +19,9 @@ struct sbx_sandbox {
         struct sbx_mount_plan *mounts;
         char **argv;
         char **envp;
-        char *cwd;       /* the caller's cwd, tried first inside */
-        char *workdir;   /* WorkingDirectory=, expanded; NULL: cwd, else home, else / */
-        unsigned tty;    /* SBX_RUN_TTY_* */
+        char *cwd;     /* the caller's cwd, tried first inside */
+        char *workdir; /* WorkingDirectory=, expanded; NULL: cwd, else home, else / */
+        unsigned tty;  /* SBX_RUN_TTY_* */
         struct winsize winsize;
         bool has_winsize;
         int stdio[3];    /* fds for the non-tty stdio; -1 where the PTY goes */

@@ -45,7 +45,7 @@ struct server {
         const struct sbx_server_config *cfg;
         int listen_fd, epoll_fd, signal_fd, policy_dir_fd, controller_fd;
         char socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
-        int spare_fd;    /* a controller started ahead, waiting for a request */
+        int spare_fd; /* a controller started ahead, waiting for a request */
         pid_t spare_pid;
         struct conn *conns;
         struct sbx_registry reg;
@@ -214,7 +214,7 @@ static pid_t spawn_controller(struct server *s, int ctl)
                 r = posix_spawnattr_setsigdefault(&attr, &def);
         if (r == 0)
                 r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                                            POSIX_SPAWN_SETSID);
+                                                        POSIX_SPAWN_SETSID);
         if (r == 0)
                 r = posix_spawn(&pid, exe, &fa, &attr, argv, envp);
         posix_spawn_file_actions_destroy(&fa);
@@ -309,8 +309,7 @@ static int read_policy_text(struct server *s, const char *name, char **ret_text,
 }
 
 /* RUN: returns true when the connection was handed to a controller. */
-static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int *fds,
-                       size_t n_fds)
+static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int *fds, size_t n_fds)
 {
         cleanup_free char *text = NULL;
         cleanup_free char *err = NULL;
@@ -349,8 +348,8 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
                        err ? err : strerror(-r));
                 return false;
         }
-        if (!uname[0] || !sbx_access_allowed(p, c->cred.uid, c->cred.gid, c->groups, c->n_groups,
-                                             uname)) {
+        if (!uname[0] ||
+            !sbx_access_allowed(p, c->cred.uid, c->cred.gid, c->groups, c->n_groups, uname)) {
                 refuse(c, -EPERM, SBX_ERR_DENIED, m->policy,
                        "user is not allowed to use policy '%s' (see its [Access] section)",
                        m->policy);
@@ -413,14 +412,16 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
                 goto fail_ct;
         }
         {
-                struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_CTL | (uint64_t) ct->ctl_fd};
+                struct epoll_event ev = {.events = EPOLLIN,
+                                         .data.u64 = TAG_CTL | (uint64_t) ct->ctl_fd};
 
                 if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, ct->ctl_fd, &ev) < 0)
                         goto fail_ct;
         }
-        log_notice("accepted run: uid=%u user='%s' policy='%s' name='%s' command='%s' controller=%d",
-                   c->cred.uid, esc(uname, e1, sizeof(e1)), m->policy, name,
-                   esc(m->argv[0], e3, sizeof(e3)), (int) pid);
+        log_notice(
+            "accepted run: uid=%u user='%s' policy='%s' name='%s' command='%s' controller=%d",
+            c->cred.uid, esc(uname, e1, sizeof(e1)), m->policy, name,
+            esc(m->argv[0], e3, sizeof(e3)), (int) pid);
         (void) e2;
         spare_spawn(s);
         return true;
@@ -535,13 +536,12 @@ static void on_client(struct server *s, int fd)
         r = sbx_msg_recv(fd, SBX_CLIENT_MSG_MAX, &m, fds, 3, &n_fds);
         if (r <= 0) {
                 if (r < 0)
-                        log_info_errno(r, "dropping connection of uid=%u pid=%d: %m",
-                                       c->cred.uid, (int) c->cred.pid);
+                        log_info_errno(r, "dropping connection of uid=%u pid=%d: %m", c->cred.uid,
+                                       (int) c->cred.pid);
                 conn_close(s, c);
                 return;
         }
-        log_debug("request %s from uid=%u", sbx_strna(sbx_msg_type_to_string(m.type)),
-                  c->cred.uid);
+        log_debug("request %s from uid=%u", sbx_strna(sbx_msg_type_to_string(m.type)), c->cred.uid);
         switch (m.type) {
         case SBX_MSG_RUN:
                 if (handle_run(s, c, &m, fds, n_fds)) {
@@ -633,8 +633,8 @@ static int listen_on(struct server *s)
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         int fd, r;
 
-        if (snprintf(s->socket_path, sizeof(s->socket_path), "%s/sandboxd.sock",
-                     s->cfg->run_dir) >= (int) sizeof(s->socket_path))
+        if (snprintf(s->socket_path, sizeof(s->socket_path), "%s/sandboxd.sock", s->cfg->run_dir) >=
+            (int) sizeof(s->socket_path))
                 return log_error_errno(-ENAMETOOLONG, "Run directory path too long");
         memcpy(sa.sun_path, s->socket_path, sizeof(sa.sun_path));
 
@@ -648,8 +648,8 @@ static int listen_on(struct server *s)
                                        s->socket_path);
         }
         (void) unlink(s->socket_path);
-        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
-            chmod(s->socket_path, 0666) < 0 || listen(fd, 128) < 0) {
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(s->socket_path, 0666) < 0 ||
+            listen(fd, 128) < 0) {
                 r = log_error_errno(sbx_negerrno(), "Cannot listen on %s: %m", s->socket_path);
                 (void) close(fd);
                 return r;
@@ -703,8 +703,13 @@ static int setup(struct server *s)
 
 int sbx_server_run(const struct sbx_server_config *cfg)
 {
-        struct server s = {.cfg = cfg, .listen_fd = -1, .epoll_fd = -1, .signal_fd = -1,
-                           .policy_dir_fd = -1, .controller_fd = -1, .spare_fd = -1};
+        struct server s = {.cfg = cfg,
+                           .listen_fd = -1,
+                           .epoll_fd = -1,
+                           .signal_fd = -1,
+                           .policy_dir_fd = -1,
+                           .controller_fd = -1,
+                           .spare_fd = -1};
         int r = setup(&s);
 
         if (r < 0)

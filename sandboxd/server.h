@@ -11,7 +11,7 @@ struct sbx_server_config {
         size_t max_per_user;    /* containers per non-root uid */
         size_t max_connections; /* open client connections per uid */
         bool syslog;
-        int notify_fd;          /* written to and closed once listening; -1: none */
+        int notify_fd; /* written to and closed once listening; -1: none */
 };
 
 /* Listens on RUN_DIR/sandboxd.sock and serves until SIGTERM/SIGINT. */

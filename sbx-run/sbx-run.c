@@ -69,22 +69,21 @@ static void die(int code, const char *fmt, ...)
         va_list ap;
 
         restore_terminal();
-        fputs("sbx-run: ", stderr);
+        (void) fputs("sbx-run: ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        (void) vfprintf(stderr, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
+        (void) fputc('\n', stderr);
         exit(code);
 }
 
 static int parse_args(int argc, char **argv, const char **ret_policy, char ***ret_cmd)
 {
-        static const struct option opts[] = {
-                {"name", required_argument, NULL, 'n'},
-                {"socket", required_argument, NULL, 's'},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, 'V'},
-                {}};
+        static const struct option opts[] = {{"name", required_argument, NULL, 'n'},
+                                             {"socket", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"version", no_argument, NULL, 'V'},
+                                             {}};
         int c;
 
         /* '+': stop at the policy name, so the command's options stay its own. */
@@ -113,7 +112,8 @@ static int parse_args(int argc, char **argv, const char **ret_policy, char ***re
         if (optind < argc && strcmp(argv[optind], "--") == 0)
                 optind++;
         if (optind >= argc)
-                die(EXIT_SBX_FAILED, "missing COMMAND (usage: sbx-run POLICY -- COMMAND [ARGS...])");
+                die(EXIT_SBX_FAILED,
+                    "missing COMMAND (usage: sbx-run POLICY -- COMMAND [ARGS...])");
         *ret_cmd = argv + optind;
         return argc - optind;
 }
@@ -153,11 +153,11 @@ static int send_run(int sock, const char *policy, char **cmd, int n_cmd, unsigne
 
 struct relay {
         int sock, master, sigfd;
-        int out_fd;     /* where the PTY's output goes; -1: discarded */
-        bool in_open;   /* relaying our stdin into the PTY */
+        int out_fd;   /* where the PTY's output goes; -1: discarded */
+        bool in_open; /* relaying our stdin into the PTY */
         char inbuf[4096];
         size_t in_len;
-        int exit_code;  /* -1 until EXITED */
+        int exit_code; /* -1 until EXITED */
 };
 
 static void raw_mode(void)
@@ -203,8 +203,8 @@ static void on_message(struct relay *rl)
         int r = sbx_msg_recv(rl->sock, SBX_MSG_MAX, &m, NULL, 0, NULL);
 
         if (r <= 0)
-                die(EXIT_SBX_FAILED, "lost the connection to the sandbox%s%s",
-                    r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+                die(EXIT_SBX_FAILED, "lost the connection to the sandbox%s%s", r < 0 ? ": " : "",
+                    r < 0 ? strerror(-r) : "");
         if (m.type == SBX_MSG_EXITED)
                 rl->exit_code = (int) m.exit_code;
         else if (m.type == SBX_MSG_ERROR) {
@@ -235,11 +235,10 @@ static int relay_loop(struct relay *rl)
 {
         while (rl->exit_code < 0) {
                 struct pollfd p[4] = {
-                        {.fd = rl->sock, .events = POLLIN},
-                        {.fd = rl->sigfd, .events = POLLIN},
-                        {.fd = rl->master, .events = POLLIN | (rl->in_len ? POLLOUT : 0)},
-                        {.fd = rl->in_open && rl->in_len == 0 ? STDIN_FILENO : -1,
-                         .events = POLLIN},
+                    {.fd = rl->sock, .events = POLLIN},
+                    {.fd = rl->sigfd, .events = POLLIN},
+                    {.fd = rl->master, .events = POLLIN | (rl->in_len ? POLLOUT : 0)},
+                    {.fd = rl->in_open && rl->in_len == 0 ? STDIN_FILENO : -1, .events = POLLIN},
                 };
 
                 if (poll(p, 4, -1) < 0) {
@@ -304,7 +303,7 @@ static int wait_started(struct relay *rl)
 
                 if (m.errcode == SBX_ERR_EXEC)
                         code = m.err == ENOENT || m.err == ENOTDIR ? EXIT_NOT_FOUND
-                                                            : EXIT_NOT_EXECUTABLE;
+                                                                   : EXIT_NOT_EXECUTABLE;
                 die(code, "%s", m.message ? m.message : "request failed");
         }
         if (m.type != SBX_MSG_STARTED)
@@ -358,7 +357,7 @@ int main(int argc, char **argv)
 
         if (rl.master >= 0) {
                 (void) sbx_fd_set_nonblock(rl.master, 1);
-                rl.out_fd = (tty & SBX_RUN_TTY_STDOUT) ? STDOUT_FILENO
+                rl.out_fd = (tty & SBX_RUN_TTY_STDOUT)   ? STDOUT_FILENO
                             : (tty & SBX_RUN_TTY_STDERR) ? STDERR_FILENO
                                                          : -1;
                 rl.in_open = tty & SBX_RUN_TTY_STDIN;

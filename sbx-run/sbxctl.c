@@ -66,9 +66,12 @@ static void json_string(const char *s)
 
 static const char *uid_name(uint32_t uid, char *buf, size_t n)
 {
-        struct passwd *pw = getpwuid(uid);
+        struct passwd pw, *res = NULL;
+        char pwbuf[4096];
 
-        (void) snprintf(buf, n, "%s", pw ? pw->pw_name : "?");
+        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) != 0)
+                res = NULL;
+        (void) snprintf(buf, n, "%s", res ? res->pw_name : "?");
         return buf;
 }
 
@@ -112,8 +115,8 @@ static void print_container(const struct sbx_msg *m, bool first)
 
                 if (localtime_r(&t, &tm))
                         (void) strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
-                printf("%-32s %-12s %-12s %-9s %8u  %s  %s\n", m->name, m->policy, user,
-                       m->state, m->init_pid, since, m->argc ? m->argv[0] : "");
+                printf("%-32s %-12s %-12s %-9s %8u  %s  %s\n", m->name, m->policy, user, m->state,
+                       m->init_pid, since, m->argc ? m->argv[0] : "");
                 return;
         }
         printf("%s{\"name\":", first ? "" : ",");
@@ -138,8 +141,8 @@ static int read_containers(int fd, bool as_array)
         if (as_array && arg_json)
                 printf("[");
         else if (!arg_json)
-                printf("%-32s %-12s %-12s %-9s %8s  %-19s  %s\n", "NAME", "POLICY", "USER",
-                       "STATE", "PID", "STARTED", "COMMAND");
+                printf("%-32s %-12s %-12s %-9s %8s  %-19s  %s\n", "NAME", "POLICY", "USER", "STATE",
+                       "PID", "STARTED", "COMMAND");
         for (;;) {
                 struct sbx_msg m;
                 int r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL);
@@ -243,12 +246,12 @@ int main(int argc, char **argv)
 {
         enum { OPT_POLICY_DIR = 256, OPT_JSON, OPT_VERSION };
         static const struct option opts[] = {
-                {"socket", required_argument, NULL, 's'},
-                {"policy-dir", required_argument, NULL, OPT_POLICY_DIR},
-                {"json", no_argument, NULL, OPT_JSON},
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, OPT_VERSION},
-                {}};
+            {"socket", required_argument, NULL, 's'},
+            {"policy-dir", required_argument, NULL, OPT_POLICY_DIR},
+            {"json", no_argument, NULL, OPT_JSON},
+            {"help", no_argument, NULL, 'h'},
+            {"version", no_argument, NULL, OPT_VERSION},
+            {}};
         const char *verb, *args[3] = {};
         int c, n = 0;
 

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "usage: launch-bench N NAME CMD... [';' NAME CMD...]\n");
                 return 2;
         }
-        rounds = atoi(argv[1]); /* NOLINT: a benchmark's own argument */
+        rounds = (int) strtol(argv[1], NULL, 10);
         if (rounds < 1)
                 return 2;
         for (int i = 2; i < argc && n_cmds < MAX_CMDS;) {

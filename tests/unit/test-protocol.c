@@ -238,11 +238,11 @@ static void test_error_names(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_run_roundtrip),   cmocka_unit_test(test_missing_required),
-                cmocka_unit_test(test_attr_not_allowed), cmocka_unit_test(test_duplicate_attr),
-                cmocka_unit_test(test_bad_strings),     cmocka_unit_test(test_bad_u32_len),
-                cmocka_unit_test(test_header_checks),   cmocka_unit_test(test_garbage),
-                cmocka_unit_test(test_fd_passing),      cmocka_unit_test(test_error_names),
+            cmocka_unit_test(test_run_roundtrip),    cmocka_unit_test(test_missing_required),
+            cmocka_unit_test(test_attr_not_allowed), cmocka_unit_test(test_duplicate_attr),
+            cmocka_unit_test(test_bad_strings),      cmocka_unit_test(test_bad_u32_len),
+            cmocka_unit_test(test_header_checks),    cmocka_unit_test(test_garbage),
+            cmocka_unit_test(test_fd_passing),       cmocka_unit_test(test_error_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
