@@ -83,7 +83,10 @@ $(B)/sbxctl: $(call obj,sbx-run/sbxctl.c) $(B)/libsbxclient.a $(B)/libsbxd.a $(B
 
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(B)/libsbxd.a $(B)/libsbxclient.a $(B)/libsbx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) -lcmocka
+
+# The fuzz corpus replay links the fuzz targets.
+$(B)/tests/test-fuzz-replay: $(call obj,tests/fuzz/fuzz-targets.c)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -145,13 +148,30 @@ check-asan:
 check-valgrind: all tests
 	SBX_VALGRIND=1 tests/run-all.sh unit
 
+# libFuzzer campaign: make fuzz FUZZ_SECONDS=60 (clang; corpora grow in place).
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -fPIE,$(CPPFLAGS)) \
+	     $(PKG_CFLAGS)
+FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c $(LIB_SRCS)
+fuzz:
+	@mkdir -p build-fuzz
+	for t in policy protocol; do \
+		$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz-$$t tests/fuzz/fuzz-$$t.c $(FUZZ_SRCS) \
+			$(PKG_LIBS) || exit 1; \
+		mkdir -p build-fuzz/corpus-$$t; \
+		build-fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=2048 \
+			-artifact_prefix=tests/fuzz/corpus/$$t/crash- \
+			build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 bench: all
 	tests/bench/run-bench.sh
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check tests check-unit check-root check-asan check-valgrind bench clean install uninstall
+.PHONY: all deps check tests check-unit check-root check-asan check-valgrind bench fuzz clean install uninstall
 
 # ---- install ----------------------------------------------------------------
 # Honours DESTDIR, PREFIX, BINDIR, SBINDIR, LIBEXECDIR, MANDIR, SYSCONFDIR and
