@@ -120,7 +120,7 @@ analyze:
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-ng-dev libinih-dev libnl-3-dev \
             libnl-route-3-dev libpam0g-dev libcmocka-dev bats bubblewrap util-linux iproute2 \
-            procps valgrind
+            procps valgrind python3 passwd
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -199,8 +199,9 @@ static pid_t spawn_controller(struct server *s, int ctl)
         (void) snprintf(exe, sizeof(exe), "/proc/self/fd/%d", s->controller_fd);
 
         sigemptyset(&empty);
-        sigemptyset(&def);
-        sigaddset(&def, SIGPIPE);
+        /* Whatever started the daemon may have left signals ignored (a shell's
+         * background job ignores SIGINT and SIGQUIT): the controller starts clean. */
+        sigfillset(&def);
         if (posix_spawn_file_actions_init(&fa) != 0)
                 return -ENOMEM;
         if (posix_spawnattr_init(&attr) != 0) {

@@ -270,6 +270,8 @@ sbx_assert_status_nonzero() {
 
 # sbx_assert_match WHAT TEXT EXTENDED-REGEX
 sbx_assert_match() {
+        # Three arguments, always: a missing pattern would match anything.
+        [[ $# -eq 3 && -n $3 ]] || { sbx_fail "${FUNCNAME[0]}: need WHAT TEXT REGEX"; return 1; }
         if ! grep -Eq -- "$3" <<<"$2"; then
                 sbx_show_run
                 sbx_fail "$1 does not match /$3/:" "$2"
@@ -277,6 +279,8 @@ sbx_assert_match() {
 }
 
 sbx_assert_no_match() {
+        # Three arguments, always: a missing pattern would match anything.
+        [[ $# -eq 3 && -n $3 ]] || { sbx_fail "${FUNCNAME[0]}: need WHAT TEXT REGEX"; return 1; }
         if grep -Eq -- "$3" <<<"$2"; then
                 sbx_show_run
                 sbx_fail "$1 unexpectedly matches /$3/:" "$2"
