@@ -200,3 +200,50 @@ a, _ = s.accept(); c.sendall(b"ping"); print(a.recv(4).decode())'
         sbx_assert_no_match "output" "$output" '^(block|present):'
         [[ $output == $'null-ok\n16\n16' ]] || sbx_fail "unexpected output:" "$output"
 }
+
+@test "working directory: the caller's where visible inside, else the home directory" {
+        sbx_as_argv "$SBX_U1"
+        run --separate-stderr timeout 20 "${SBX_ARGV[@]}" \
+                sh -c 'cd /usr/share && exec "$0" default -- pwd' "$SBX_RUN"
+        sbx_assert_status 0
+        [[ $output == /usr/share ]] || sbx_fail "cwd inside is '$output', not /usr/share"
+
+        # A directory of the host's /tmp does not exist in the private /tmp.
+        local d
+        d=$(mktemp -d /tmp/sbx-cwd.XXXXXX)
+        sbx_defer_rm "$d"
+        chmod 755 "$d"
+        run --separate-stderr timeout 20 "${SBX_ARGV[@]}" \
+                sh -c 'cd "$1" && exec "$0" default -- pwd' "$SBX_RUN" "$d"
+        sbx_assert_status 0
+        [[ $output == "$SBX_U1_HOME" ]] || sbx_fail "cwd inside is '$output', not $SBX_U1_HOME"
+}
+
+@test "environment: built from the policy, only PassEnvironment= names come through" {
+        local tok
+        tok=$(sbx_token)
+        sbx_as_argv "$SBX_U1"
+        run --separate-stderr timeout 20 "${SBX_ARGV[@]}" \
+                env SBX_SECRET="$tok" LANG=C.UTF-8 LD_PRELOAD=/nonexistent.so "$SBX_RUN" default -- env
+        sbx_assert_status 0
+        sbx_assert_no_match "env inside" "$output" "$tok"
+        sbx_assert_no_match "env inside" "$output" '^LD_PRELOAD='
+        sbx_assert_match "env inside" "$output" '^LANG=C.UTF-8$'
+        sbx_assert_match "env inside" "$output" "^HOME=$SBX_U1_HOME\$"
+        sbx_assert_match "env inside" "$output" "^USER=$SBX_U1\$"
+        sbx_assert_match "env inside" "$output" '^PATH=/usr/local/bin:/usr/bin:/bin$'
+        # Nothing of the daemon's own environment.
+        sbx_assert_no_match "env inside" "$output" '^(LXSANDBOX_SOCKET|JOURNAL_STREAM|BATS_[A-Z_]*)='
+}
+
+@test "no file descriptor of the caller, daemon or controller reaches the command" {
+        sbx_as_argv "$SBX_U1"
+        # fd 7 open in the caller must not appear inside; only 0, 1, 2 (and
+        # the directory ls reads) may.
+        run --separate-stderr timeout 20 "${SBX_ARGV[@]}" \
+                sh -c 'exec 7</etc/hostname; exec "$0" default -- sh -c "ls /proc/self/fd"' "$SBX_RUN"
+        sbx_assert_status 0
+        local fds
+        fds=$(tr '\n' ' ' <<<"$output")
+        [[ $fds =~ ^0\ 1\ 2\ [0-9]+\ $ ]] || sbx_fail "fds inside: $fds"
+}
