@@ -58,8 +58,8 @@ teardown_file() {
                 --run-dir "$run" --controller "$DEST/usr/libexec/lxsandbox/sandboxd-controller" \
                 2>"$DEST/sandboxd.log" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
         DAEMON_PID=$!
-        local i
-        for i in $(seq 100); do
+        local _
+        for _ in $(seq 100); do
                 [[ -S $run/sandboxd.sock ]] && break
                 sleep 0.05
         done
