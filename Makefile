@@ -105,7 +105,8 @@ lint:
 		--error-exitcode=1 -D_GNU_SOURCE -Ilib -Isandboxd -q \
 		--suppress=missingIncludeSystem --suppress=resourceLeak --suppress=memleak \
 		lib sandboxd sbx-run
-	shellcheck -x tests/run-all.sh tests/integration/lib.bash .ci/run $(wildcard tools/*.sh)
+	shellcheck -x tests/run-all.sh tests/integration/lib.bash .ci/run $(wildcard tools/*.sh) \
+		$(wildcard tests/integration/*.bats) tests/bench/run-bench.sh
 
 tidy:
 	@mkdir -p build-tidy
