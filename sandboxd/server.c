@@ -66,19 +66,27 @@ static const char *esc(const char *s, char *buf, size_t n)
 static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 {
         socklen_t len = MAX_PEER_GROUPS * sizeof(gid_t);
-        gid_t *g = malloc(len);
+        gid_t *g = NULL;
 
-        if (!g)
-                return -ENOMEM;
-        if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) < 0) {
-                int r = sbx_negerrno();
+        /* Twice at most: on ERANGE the kernel has said how much it needs. */
+        for (int attempt = 0; attempt < 2; attempt++) {
+                gid_t *bigger = realloc(g, len ? len : 1);
 
-                free(g);
-                return r;
+                if (!bigger) {
+                        free(g);
+                        return -ENOMEM;
+                }
+                g = bigger;
+                if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, g, &len) == 0) {
+                        *ret = g;
+                        *ret_n = len / sizeof(gid_t);
+                        return 0;
+                }
+                if (errno != ERANGE)
+                        break;
         }
-        *ret = g;
-        *ret_n = len / sizeof(gid_t);
-        return 0;
+        free(g);
+        return -EIO;
 }
 
 static size_t conns_of_uid(const struct server *s, uid_t uid)
@@ -293,6 +301,21 @@ static void refuse(struct conn *c, int error, enum sbx_err code, const char *pol
         (void) sbx_msg_send_error(c->fd, error, code, "%s", msg);
 }
 
+/* The stdio fds a client sends end up in the command. A directory (or an
+ * O_PATH fd) there would hand the command a way out of its mount namespace
+ * (fchdir, openat: runc CVE-2024-21626), so only data channels are accepted. */
+static bool stdio_fds_valid(const int *fds, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                int fl = fcntl(fds[i], F_GETFL);
+
+                if (fl < 0 || (fl & O_PATH) || fstat(fds[i], &st) < 0 || S_ISDIR(st.st_mode))
+                        return false;
+        }
+        return true;
+}
+
 static int read_policy_text(struct server *s, const char *name, char **ret_text, size_t *ret_len,
                             char **ret_error)
 {
@@ -329,6 +352,12 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
             m->argv[0][0] == '\0' || !sbx_policy_name_valid(m->policy) ||
             (m->name && !name_valid(m->name)) || (m->cwd && m->cwd[0] != '/')) {
                 refuse(c, -EINVAL, SBX_ERR_BAD_REQUEST, m->policy, "%s", "malformed request");
+                return false;
+        }
+        if (!stdio_fds_valid(fds, n_fds)) {
+                refuse(c, -EBADF, SBX_ERR_BAD_REQUEST, m->policy, "%s",
+                       "standard input, output and error must be files, pipes, sockets or "
+                       "terminals, not directories");
                 return false;
         }
         (void) user_name(c->cred.uid, uname, sizeof(uname));

@@ -293,3 +293,11 @@ sbx_assert_nothing_started() {
         run "$SBX_CTL" policy check "$d/worldwritable.ini"
         sbx_assert_status 1
 }
+
+@test "a directory passed as stdin is refused (125): no way out of the mount namespace (CVE-2024-21626 class)" {
+        sbx_as_argv "$SBX_U1"
+        run --separate-stderr timeout 20 "${SBX_ARGV[@]}" \
+                sh -c 'exec "$0" default -- sh -c "cd /proc/self/fd/0 && ls" </' "$SBX_RUN"
+        sbx_assert_status 125
+        sbx_assert_match "stderr" "$stderr" 'not directories'
+}
