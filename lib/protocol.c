@@ -92,7 +92,10 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
                                A(UID) | A(GID) | A(GROUPS) | A(POLICY_TEXT),
                            A(POLICY) | A(NAME) | A(ARGV) | A(FLAGS) | A(UID) | A(GID) |
                                A(POLICY_TEXT)},
-    [SBX_MSG_CTL_STATE] = {"CTL_STATE", A(STATE) | A(INIT_PID) | A(NAME), A(STATE)},
+    [SBX_MSG_CTL_STATE] = {"CTL_STATE",
+                           A(STATE) | A(INIT_PID) | A(NAME) | A(POLICY) | A(UID) | A(START_TIME) |
+                               A(ARGV),
+                           A(STATE)},
     [SBX_MSG_CTL_STOP] = {"CTL_STOP", 0, 0},
 };
 

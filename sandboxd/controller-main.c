@@ -14,8 +14,13 @@
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-            {"log-level", required_argument, NULL, 'l'}, {"syslog", no_argument, NULL, 's'}, {}};
+            {"log-level", required_argument, NULL, 'l'},
+            {"syslog", no_argument, NULL, 's'},
+            {"run-dir", required_argument, NULL, 'r'},
+            {},
+        };
         unsigned targets = SBX_LOG_STDERR;
+        const char *run_dir = NULL;
         int level = -1, c;
         struct stat st;
 
@@ -26,6 +31,9 @@ int main(int argc, char **argv)
                         break;
                 case 's':
                         targets |= SBX_LOG_SYSLOG;
+                        break;
+                case 'r':
+                        run_dir = optarg;
                         break;
                 default:
                         return 2;
@@ -38,5 +46,5 @@ int main(int argc, char **argv)
                 log_error("sandboxd-controller is started by sandboxd, not by hand");
                 return 2;
         }
-        return sbx_controller_run(CTL_FD);
+        return sbx_controller_run(CTL_FD, run_dir);
 }

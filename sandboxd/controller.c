@@ -5,10 +5,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +25,7 @@
 #include "policy.h"
 #include "protocol.h"
 #include "sandbox.h"
+#include "seccomp.h"
 
 /* How long a stopped container's command gets between SIGTERM and SIGKILL. */
 #define STOP_TIMEOUT_SEC 5
@@ -34,6 +38,9 @@ struct controller {
         int signal_fd;
         int timer_fd;
         int pty_fd;
+        int state_fd; /* listening on RUN_DIR/containers/NAME.sock for a restarted daemon */
+        char state_path[108];
+        uint64_t start_time;
         pid_t init_pid;
         bool ready, have_status, reported;
         int cmd_status;
@@ -46,6 +53,7 @@ static void sandbox_done(struct sbx_sandbox *s)
         sbx_policy_free(s->policy);
         sbx_user_done(&s->user);
         sbx_mount_plan_free(s->mounts);
+        s->seccomp = sbx_seccomp_free(s->seccomp);
         sbx_strv_free(s->argv);
         sbx_strv_free(s->envp);
         free(s->cwd);
@@ -147,6 +155,17 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                         return r;
                 }
         }
+
+        {
+                cleanup_free char *serr = NULL;
+
+                r = sbx_seccomp_prepare(s->policy, &s->seccomp, &serr);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP,
+                                    serr ? serr : "cannot build the system call filter");
+                        return r;
+                }
+        }
         return 0;
 }
 
@@ -197,6 +216,16 @@ static void send_state(struct controller *c, const char *state)
         (void) sbx_msg_put_string(b, SBX_A_STATE, state);
         if (c->init_pid > 0)
                 (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) c->init_pid);
+        /* Everything a restarted daemon needs to list us again. */
+        if (c->sb.name && c->sb.policy && c->sb.argv) {
+                const char *argv0[] = {c->sb.argv[0]};
+
+                (void) sbx_msg_put_string(b, SBX_A_NAME, c->sb.name);
+                (void) sbx_msg_put_string(b, SBX_A_POLICY, c->sb.policy->name);
+                (void) sbx_msg_put_u32(b, SBX_A_UID, c->sb.user.uid);
+                (void) sbx_msg_put_u64(b, SBX_A_START_TIME, c->start_time);
+                (void) sbx_msg_put_strv(b, SBX_A_ARGV, argv0, 1);
+        }
         (void) sbx_msg_send(c->ctl_fd, b, NULL, 0);
         sbx_msg_builder_free(b);
 }
@@ -422,12 +451,65 @@ static void finish(struct controller *c, int init_status)
         reply_error(c, -EIO, SBX_ERR_SETUP, msg);
 }
 
+/* The daemon went away and a new one (root, checked) connects: it becomes our
+ * daemon, and learns who we are from the state message. */
+static void on_daemon_reconnect(struct controller *c)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        int fd = accept4(c->state_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd < 0)
+                return;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) {
+                (void) close(fd);
+                return;
+        }
+        log_info("daemon (pid %d) reconnected", (int) cred.pid);
+        (void) sbx_safe_close(c->ctl_fd);
+        c->ctl_fd = fd;
+        send_state(c, c->ready ? "running" : "starting");
+}
+
+/* RUN_DIR/containers/NAME.sock, root only: how a restarted daemon finds us. */
+static void listen_for_daemon(struct controller *c, const char *run_dir)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        char dir[sizeof(sa.sun_path)];
+        int fd;
+
+        if (!run_dir || snprintf(dir, sizeof(dir), "%s/containers", run_dir) >= (int) sizeof(dir) ||
+            snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir, c->sb.name) >=
+                    (int) sizeof(sa.sun_path)) {
+                log_warning("run directory path too long: a restarted daemon will not find us");
+                return;
+        }
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                log_warning_errno(sbx_negerrno(), "Cannot create %s, ignoring: %m", dir);
+                return;
+        }
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return;
+        (void) unlink(sa.sun_path);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
+            listen(fd, 4) < 0) {
+                log_warning_errno(sbx_negerrno(), "Cannot listen on %s, ignoring: %m",
+                                  sa.sun_path);
+                (void) close(fd);
+                (void) unlink(sa.sun_path);
+                return;
+        }
+        c->state_fd = fd;
+        memcpy(c->state_path, sa.sun_path, sizeof(c->state_path));
+}
+
 static int run_loop(struct controller *c)
 {
         int init_status = 0;
 
         for (;;) {
-                struct pollfd p[5];
+                struct pollfd p[6];
                 int n = 0;
 
                 p[n++] = (struct pollfd){.fd = c->signal_fd, .events = POLLIN};
@@ -435,6 +517,7 @@ static int run_loop(struct controller *c)
                 p[n++] = (struct pollfd){.fd = c->client_fd, .events = POLLIN};
                 p[n++] = (struct pollfd){.fd = c->ctl_fd, .events = POLLIN};
                 p[n++] = (struct pollfd){.fd = c->timer_fd, .events = POLLIN};
+                p[n++] = (struct pollfd){.fd = c->state_fd, .events = POLLIN};
                 if (poll(p, (nfds_t) n, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -448,6 +531,8 @@ static int run_loop(struct controller *c)
                         on_client(c);
                 if (p[3].revents)
                         on_ctl(c);
+                if (p[5].revents)
+                        on_daemon_reconnect(c);
                 if (p[4].revents) {
                         log_info("stop timeout, killing");
                         kill_init(c, SIGKILL);
@@ -459,13 +544,14 @@ static int run_loop(struct controller *c)
         return 0;
 }
 
-int sbx_controller_run(int ctl_fd)
+int sbx_controller_run(int ctl_fd, const char *run_dir)
 {
         struct controller c = {.ctl_fd = ctl_fd,
                                .client_fd = -1,
                                .sync_fd = -1,
                                .signal_fd = -1,
                                .timer_fd = -1,
+                               .state_fd = -1,
                                .pty_fd = -1,
                                .sb = {.stdio = {-1, -1, -1}, .sync_fd = -1}};
         int fds[SBX_MAX_FDS];
@@ -502,6 +588,8 @@ int sbx_controller_run(int ctl_fd)
                         reply_error(&c, r, SBX_ERR_SETUP, "cannot prepare the sandbox");
                 goto out;
         }
+        c.start_time = (uint64_t) time(NULL);
+        listen_for_daemon(&c, run_dir);
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -526,6 +614,10 @@ int sbx_controller_run(int ctl_fd)
         r = run_loop(&c);
 out:
         send_state(&c, "exited");
+        if (c.state_fd >= 0) {
+                (void) unlink(c.state_path);
+                (void) close(c.state_fd);
+        }
         sandbox_done(&c.sb);
         (void) sbx_safe_close(c.client_fd);
         (void) sbx_safe_close(c.sync_fd);

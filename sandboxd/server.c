@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon: listens, authorizes every request from the peer's kernel
  * credentials, and starts one controller per container. Single-threaded. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <spawn.h>
@@ -191,7 +194,13 @@ static int user_name(uid_t uid, char *buf, size_t n)
 static pid_t spawn_controller(struct server *s, int ctl)
 {
         char level[16], exe[64];
-        char *argv[] = {(char *) "sandboxd-controller", (char *) "--log-level", level, NULL, NULL};
+        char *argv[] = {(char *) "sandboxd-controller",
+                        (char *) "--log-level",
+                        level,
+                        (char *) "--run-dir",
+                        (char *) s->cfg->run_dir,
+                        NULL,
+                        NULL};
         char *envp[] = {(char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -201,7 +210,7 @@ static pid_t spawn_controller(struct server *s, int ctl)
 
         (void) snprintf(level, sizeof(level), "%s", sbx_log_level_to_string(sbx_log_get_level()));
         if (s->cfg->syslog)
-                argv[3] = (char *) "--syslog";
+                argv[5] = (char *) "--syslog";
         /* Exec by the fd opened at start: a binary replaced on disk since is
          * never picked up half-way. */
         (void) snprintf(exe, sizeof(exe), "/proc/self/fd/%d", s->controller_fd);
@@ -604,8 +613,23 @@ static void on_client(struct server *s, int fd)
                 conn_close(s, c);
 }
 
+/* RUN_DIR/containers/NAME.sock: where a controller waits for a restarted daemon. */
+static int state_socket_path(const struct server *s, const char *name, struct sockaddr_un *sa)
+{
+        *sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+        if (snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/containers/%s.sock", s->cfg->run_dir,
+                     name) >= (int) sizeof(sa->sun_path))
+                return -ENAMETOOLONG;
+        return 0;
+}
+
 static void container_gone(struct server *s, struct sbx_container *ct)
 {
+        struct sockaddr_un sa;
+
+        /* A controller killed hard leaves its socket behind. */
+        if (state_socket_path(s, ct->name, &sa) >= 0)
+                (void) unlink(sa.sun_path);
         log_notice("exited: name='%s' uid=%u", ct->name, ct->uid);
         (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, ct->ctl_fd, NULL);
         (void) close(ct->ctl_fd);
@@ -632,6 +656,91 @@ static void on_ctl(struct server *s, int fd)
                         (void) snprintf(ct->state, sizeof(ct->state), "running");
         }
         sbx_msg_done(&m);
+}
+
+/* After a restart: connects to the controller behind one state socket and
+ * registers its container from the state message it sends. Stale sockets (a
+ * controller that died with the old daemon) are removed. */
+static void rediscover_one(struct server *s, const char *name)
+{
+        struct epoll_event ev = {.events = EPOLLIN};
+        struct pollfd p = {.events = POLLIN};
+        struct sockaddr_un sa;
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        struct sbx_container *ct;
+        struct sbx_msg m;
+        int fd, r;
+
+        if (!name_valid(name) || sbx_registry_find(&s->reg, name) ||
+            state_socket_path(s, name, &sa) < 0)
+                return;
+        fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                log_info("removing stale %s", sa.sun_path);
+                (void) unlink(sa.sun_path);
+                (void) close(fd);
+                return;
+        }
+        /* Only a root controller, and it must answer promptly. */
+        p.fd = fd;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
+            poll(&p, 1, 2000) <= 0 || (r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL)) <= 0) {
+                log_warning("controller behind %s did not answer, ignoring", sa.sun_path);
+                (void) close(fd);
+                return;
+        }
+        if (m.type != SBX_MSG_CTL_STATE || !m.name || strcmp(m.name, name) != 0 || !m.policy ||
+            !sbx_msg_has(&m, SBX_A_UID) || m.argc < 1) {
+                log_warning("controller behind %s sent a bad state, ignoring", sa.sun_path);
+                sbx_msg_done(&m);
+                (void) close(fd);
+                return;
+        }
+        ct = sbx_registry_add(&s->reg, m.name, m.policy, m.argv[0], (uid_t) m.uid);
+        if (ct) {
+                ct->controller_pid = cred.pid;
+                ct->init_pid = (pid_t) m.init_pid;
+                ct->start_time = m.start_time;
+                (void) snprintf(ct->state, sizeof(ct->state), "%s", m.state);
+                ct->ctl_fd = fd;
+                ev.data.u64 = TAG_CTL | (uint64_t) fd;
+                if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+                        sbx_registry_remove(&s->reg, ct);
+                        ct = NULL;
+                }
+        }
+        if (!ct)
+                (void) close(fd);
+        else
+                log_notice("found running container: name='%s' uid=%u controller=%d", m.name, m.uid,
+                           (int) cred.pid);
+        sbx_msg_done(&m);
+}
+
+static void rediscover(struct server *s)
+{
+        char dir[PATH_MAX];
+        DIR *d;
+        struct dirent *de;
+
+        (void) snprintf(dir, sizeof(dir), "%s/containers", s->cfg->run_dir);
+        d = opendir(dir);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                char name[80];
+
+                if (n <= 5 || n - 5 >= sizeof(name) || strcmp(de->d_name + n - 5, ".sock") != 0)
+                        continue;
+                memcpy(name, de->d_name, n - 5);
+                name[n - 5] = '\0';
+                rediscover_one(s, name);
+        }
+        closedir(d);
 }
 
 static void on_signal(struct server *s)
@@ -744,6 +853,7 @@ int sbx_server_run(const struct sbx_server_config *cfg)
 
         if (r < 0)
                 goto out;
+        rediscover(&s);
         spare_spawn(&s);
         log_notice("listening on %s, policies from %s", s.socket_path, cfg->policy_dir);
         if (cfg->notify_fd >= 0) {
