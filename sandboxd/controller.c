@@ -25,7 +25,6 @@
 #include "policy.h"
 #include "protocol.h"
 #include "sandbox.h"
-#include "seccomp.h"
 
 /* How long a stopped container's command gets between SIGTERM and SIGKILL. */
 #define STOP_TIMEOUT_SEC 5
@@ -53,7 +52,6 @@ static void sandbox_done(struct sbx_sandbox *s)
         sbx_policy_free(s->policy);
         sbx_user_done(&s->user);
         sbx_mount_plan_free(s->mounts);
-        s->seccomp = sbx_seccomp_free(s->seccomp);
         sbx_strv_free(s->argv);
         sbx_strv_free(s->envp);
         free(s->cwd);
@@ -156,16 +154,6 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 }
         }
 
-        {
-                cleanup_free char *serr = NULL;
-
-                r = sbx_seccomp_prepare(s->policy, &s->seccomp, &serr);
-                if (r < 0) {
-                        reply_error(c, r, SBX_ERR_SETUP,
-                                    serr ? serr : "cannot build the system call filter");
-                        return r;
-                }
-        }
         return 0;
 }
 
