@@ -20,7 +20,8 @@ PKG_LIBS   := -Wl,-Bstatic -lnl-route-3 -lnl-3 -lseccomp -lcap-ng -linih -Wl,-Bd
 
 CC       ?= cc
 WERROR   ?= -Werror
-CPPFLAGS += -D_GNU_SOURCE -Ilib -Isandboxd \
+# -iquote: sandboxd/seccomp.h must not hide libseccomp's <seccomp.h>.
+CPPFLAGS += -D_GNU_SOURCE -Ilib -iquote sandboxd \
             -DSBX_POLICY_DIR='"$(SYSCONFDIR)/lxsandbox/policies"' \
             -DSBX_RUN_DIR='"$(RUNDIR)"' \
             -DSBX_LIBEXEC_DIR='"$(LIBEXECDIR)/lxsandbox"'
@@ -159,7 +160,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -fPIE,$(CPPFLAGS)) \
 	     $(PKG_CFLAGS)
-FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c $(LIB_SRCS)
+FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c sandboxd/seccomp.c $(LIB_SRCS)
 fuzz:
 	@mkdir -p build-fuzz
 	for t in policy protocol; do \

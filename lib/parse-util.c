@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,26 @@ int sbx_parse_size(const char *s, uint64_t *ret)
                 return 0;
         }
         return -EINVAL;
+}
+
+const char *sbx_size_format(uint64_t v, char *buf)
+{
+        static const char suffixes[] = "KMGT";
+        int k = -1;
+
+        if (v == SBX_SIZE_INFINITY) {
+                (void) snprintf(buf, SBX_SIZE_FORMAT_MAX, "infinity");
+                return buf;
+        }
+        while (v != 0 && v % 1024 == 0 && k < 3) {
+                v /= 1024;
+                k++;
+        }
+        if (k < 0)
+                (void) snprintf(buf, SBX_SIZE_FORMAT_MAX, "%" PRIu64, v);
+        else
+                (void) snprintf(buf, SBX_SIZE_FORMAT_MAX, "%" PRIu64 "%c", v, suffixes[k]);
+        return buf;
 }
 
 int sbx_parse_percent(const char *s, uint32_t *ret)

@@ -23,6 +23,10 @@ int sbx_parse_uint64_range(const char *s, uint64_t min, uint64_t max, uint64_t *
  * uppercase suffixes only, integers only; "infinity" gives SBX_SIZE_INFINITY. */
 #define SBX_SIZE_INFINITY UINT64_MAX
 int sbx_parse_size(const char *s, uint64_t *ret);
+/* The shortest form sbx_parse_size() reads back: "64M", "1536K", "100", "infinity".
+ * BUF has SBX_SIZE_FORMAT_MAX bytes; returns BUF. */
+#define SBX_SIZE_FORMAT_MAX 24
+const char *sbx_size_format(uint64_t v, char *buf);
 
 /* "150%": an unsigned integer followed by '%'. No upper bound beyond UINT32_MAX. */
 int sbx_parse_percent(const char *s, uint32_t *ret);

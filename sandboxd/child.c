@@ -28,6 +28,7 @@ extern char **environ;
 #include "policy.h"
 #include "protocol.h"
 #include "sandbox.h"
+#include "seccomp.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -39,6 +40,7 @@ static const int forwarded_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIG
 
 static const char *const step_names[SBX_STEP_COUNT] = {
     [SBX_STEP_WAIT_PARENT] = "waiting for the controller",
+    [SBX_STEP_CGROUP_NS] = "entering a cgroup namespace",
     [SBX_STEP_MOUNTS] = "setting up mounts",
     [SBX_STEP_HOSTNAME] = "setting the hostname",
     [SBX_STEP_LOOPBACK] = "bringing up lo",
@@ -49,6 +51,7 @@ static const char *const step_names[SBX_STEP_COUNT] = {
     [SBX_STEP_STDIO] = "setting up standard input/output",
     [SBX_STEP_CREDENTIALS] = "dropping privileges",
     [SBX_STEP_CHDIR] = "changing directory",
+    [SBX_STEP_SECCOMP] = "installing the system call filter",
     [SBX_STEP_EXEC] = "executing the command",
 };
 
@@ -81,7 +84,7 @@ static int lift_fd(int fd)
 
 static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, const sigset_t *mask)
 {
-        int src[3], slave = -1;
+        int src[3], slave = -1, r;
 
         /* Ignored signals survive execve: the command must not inherit any. */
         for (int sig = 1; sig < NSIG; sig++)
@@ -120,6 +123,12 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
 
         /* execvp searches the PATH of environ, so the sandbox's PATH must be it. */
         environ = s->envp;
+        /* Last: the filter (built by the controller) binds only this thread,
+         * the command; the init we were vforked from stays unfiltered.
+         * no_new_privs is inherited from the init. */
+        r = sbx_seccomp_apply_child(s->seccomp);
+        if (r < 0)
+                fail(s, SBX_STEP_SECCOMP, r, 0);
         execvp(s->argv[0], s->argv);
         fail(s, SBX_STEP_EXEC, sbx_negerrno(), 0);
 }
@@ -239,6 +248,10 @@ void sbx_child_main(const struct sbx_sandbox *s)
         r = wait_for_go(s);
         if (r < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, r, 0);
+        /* The controller has put us in the sandbox's cgroup: make it our root,
+         * so the sandbox sees "/" and not the host's paths. */
+        if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+                fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
 
         int keep[] = {0, 1, 2, s->sync_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
         qsort(keep, ELEMENTSOF(keep), sizeof(int), keep_cmp);

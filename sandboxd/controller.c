@@ -25,6 +25,8 @@
 #include "policy.h"
 #include "protocol.h"
 #include "sandbox.h"
+#include "seccomp.h"
+#include "cgroup.h"
 
 /* How long a stopped container's command gets between SIGTERM and SIGKILL. */
 #define STOP_TIMEOUT_SEC 5
@@ -44,6 +46,7 @@ struct controller {
         bool ready, have_status, reported;
         int cmd_status;
         int setup_step, setup_err, setup_value; /* first error from the child */
+        struct sbx_cgroup *cg;                  /* NULL when the policy sets no [Resources] limit */
 };
 
 static void sandbox_done(struct sbx_sandbox *s)
@@ -52,6 +55,7 @@ static void sandbox_done(struct sbx_sandbox *s)
         sbx_policy_free(s->policy);
         sbx_user_done(&s->user);
         sbx_mount_plan_free(s->mounts);
+        s->seccomp = sbx_seccomp_free(s->seccomp);
         sbx_strv_free(s->argv);
         sbx_strv_free(s->envp);
         free(s->cwd);
@@ -154,6 +158,29 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 }
         }
 
+        {
+                cleanup_free char *serr = NULL;
+
+                r = sbx_seccomp_prepare(s->policy, &s->seccomp, &serr);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP,
+                                    serr ? serr : "cannot build the system call filter");
+                        return r;
+                }
+        }
+
+        /* Last, since it is host-visible state: only with limits, so a policy
+         * without any costs no cgroup work at all. */
+        if (s->policy->limits.set) {
+                cleanup_free char *cerr = NULL;
+
+                r = sbx_cgroup_prepare(s->name, s->policy->name, &s->policy->limits, &c->cg, &cerr);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, cerr ? cerr : "cannot create the cgroup");
+                        return r;
+                }
+                s->cgroup_ns = true;
+        }
         return 0;
 }
 
@@ -186,7 +213,15 @@ static int start(struct controller *c)
         for (int i = 0; i < 3; i++)
                 c->sb.stdio[i] = sbx_safe_close(c->sb.stdio[i]);
         log_debug("init is pid %d", (int) pid);
-        /* Nothing to set up from outside yet (cgroups, uid maps come here). */
+        /* The init waits for GO: nothing of the sandbox has run unlimited yet. */
+        if (c->cg) {
+                int r = sbx_cgroup_attach(c->cg, pid);
+
+                if (r < 0) {
+                        (void) kill(pid, SIGKILL);
+                        return log_error_errno(r, "Failed to move the sandbox into its cgroup: %m");
+                }
+        }
         if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
                 return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
         return 0;
@@ -423,6 +458,15 @@ static void finish(struct controller *c, int init_status)
 
         /* Records the init sent right before exiting may still be queued. */
         drain_sync(c);
+        /* Which limit ended the command, if one did; sbx-run prints it. */
+        if (c->cg && c->ready && c->client_fd >= 0) {
+                cleanup_free char *why = NULL;
+
+                if (sbx_cgroup_limit_report(c->cg, &why) > 0) {
+                        log_info("%s", why);
+                        (void) sbx_msg_send_error(c->client_fd, 0, SBX_ERR_LIMIT, "%s", why);
+                }
+        }
         if (c->have_status) {
                 send_exited(c, c->cmd_status);
                 return;
@@ -468,7 +512,7 @@ static void listen_for_daemon(struct controller *c, const char *run_dir)
 
         if (!run_dir || snprintf(dir, sizeof(dir), "%s/containers", run_dir) >= (int) sizeof(dir) ||
             snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock", dir, c->sb.name) >=
-                    (int) sizeof(sa.sun_path)) {
+                (int) sizeof(sa.sun_path)) {
                 log_warning("run directory path too long: a restarted daemon will not find us");
                 return;
         }
@@ -482,8 +526,7 @@ static void listen_for_daemon(struct controller *c, const char *run_dir)
         (void) unlink(sa.sun_path);
         if (bind(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || chmod(sa.sun_path, 0600) < 0 ||
             listen(fd, 4) < 0) {
-                log_warning_errno(sbx_negerrno(), "Cannot listen on %s, ignoring: %m",
-                                  sa.sun_path);
+                log_warning_errno(sbx_negerrno(), "Cannot listen on %s, ignoring: %m", sa.sun_path);
                 (void) close(fd);
                 (void) unlink(sa.sun_path);
                 return;
@@ -601,6 +644,9 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
         }
         r = run_loop(&c);
 out:
+        /* Kills what is left (without a PID namespace the command's children
+         * outlive the init) and removes the cgroup, before we are gone. */
+        c.cg = sbx_cgroup_cleanup(c.cg);
         send_state(&c, "exited");
         if (c.state_fd >= 0) {
                 (void) unlink(c.state_path);

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #include "macro.h"
 #include "parse-util.h"
 #include "policy.h"
+#include "seccomp.h"
 
 enum section {
         SEC_SANDBOX,
@@ -735,11 +737,65 @@ static int parse_environment(struct ctx *c, const char *value)
         return 0;
 }
 
-/* ---- [Resources]: validated, then refused -------------------------------- */
+/* ---- [Resources] ------------------------------------------------------- */
 
+/* The limits built so far are stored (cgroup.c applies them); the other keys
+ * (AllowedMemoryNodes, IO bandwidth, devices) are validated, then refused. */
 static int refuse_resources(struct ctx *c)
 {
         return fail_key(c, "valid, but resource limits are " NOT_SUPPORTED);
+}
+
+static const char *const limit_table[SBX_LIMIT_COUNT] = {
+    [SBX_LIMIT_MEMORY_MAX] = "MemoryMax",
+    [SBX_LIMIT_MEMORY_HIGH] = "MemoryHigh",
+    [SBX_LIMIT_MEMORY_SWAP_MAX] = "MemorySwapMax",
+    [SBX_LIMIT_TASKS_MAX] = "TasksMax",
+    [SBX_LIMIT_CPU_QUOTA] = "CPUQuota",
+    [SBX_LIMIT_CPU_WEIGHT] = "CPUWeight",
+    [SBX_LIMIT_ALLOWED_CPUS] = "AllowedCPUs",
+    [SBX_LIMIT_IO_WEIGHT] = "IOWeight",
+};
+
+const char *sbx_limit_to_string(enum sbx_limit l)
+{
+        return sbx_table_to_string(limit_table, ELEMENTSOF(limit_table), (int) l);
+}
+
+/* Stores a limit: the key being parsed names it (one handler serves several keys). */
+static int set_limit(struct ctx *c, uint64_t v)
+{
+        int l = sbx_table_from_string(limit_table, ELEMENTSOF(limit_table),
+                                      sections[c->cur_sec].keys[c->cur_key].name);
+        struct sbx_limits *lim = &c->p->limits;
+
+        switch (l) {
+        case SBX_LIMIT_MEMORY_MAX:
+                lim->memory_max = v;
+                break;
+        case SBX_LIMIT_MEMORY_HIGH:
+                lim->memory_high = v;
+                break;
+        case SBX_LIMIT_MEMORY_SWAP_MAX:
+                lim->memory_swap_max = v;
+                break;
+        case SBX_LIMIT_TASKS_MAX:
+                lim->tasks_max = v;
+                break;
+        case SBX_LIMIT_CPU_QUOTA:
+                lim->cpu_quota = (uint32_t) v;
+                break;
+        case SBX_LIMIT_CPU_WEIGHT:
+                lim->cpu_weight = v;
+                break;
+        case SBX_LIMIT_IO_WEIGHT:
+                lim->io_weight = v;
+                break;
+        default:
+                return fail_key(c, "internal error: not a stored limit");
+        }
+        lim->set |= 1u << l;
+        return 0;
 }
 
 static int parse_memory(struct ctx *c, const char *value)
@@ -751,27 +807,31 @@ static int parse_memory(struct ctx *c, const char *value)
                 return fail_key(c, "size out of range, got '%s'", Q(value));
         if (r < 0)
                 return fail_key(c, "expected a size like 512M or 'infinity', got '%s'", Q(value));
-        return refuse_resources(c);
+        return set_limit(c, v);
 }
 
 static int parse_tasks_max(struct ctx *c, const char *value)
 {
-        uint64_t v;
+        uint64_t v = SBX_LIMIT_INFINITY;
 
         if (strcmp(value, "infinity") != 0 &&
             sbx_parse_uint64_range(value, 1, UINT64_MAX - 1, &v) < 0)
                 return fail_key(
                     c, "expected a number of tasks (at least 1) or 'infinity', got '%s'", Q(value));
-        return refuse_resources(c);
+        return set_limit(c, v);
 }
+
+/* At most 1000000% (10000 CPUs): the quota per 100 ms period then fits every
+ * kernel interface. */
+#define CPU_QUOTA_MAX 1000000u
 
 static int parse_cpu_quota(struct ctx *c, const char *value)
 {
         uint32_t v;
 
-        if (sbx_parse_percent(value, &v) < 0 || v == 0)
+        if (sbx_parse_percent(value, &v) < 0 || v == 0 || v > CPU_QUOTA_MAX)
                 return fail_key(c, "expected a percentage above 0 like 150%%, got '%s'", Q(value));
-        return refuse_resources(c);
+        return set_limit(c, v);
 }
 
 static int parse_weight(struct ctx *c, const char *value)
@@ -780,10 +840,11 @@ static int parse_weight(struct ctx *c, const char *value)
 
         if (sbx_parse_uint64_range(value, 1, 10000, &v) < 0)
                 return fail_key(c, "expected a weight from 1 to 10000, got '%s'", Q(value));
-        return refuse_resources(c);
+        return set_limit(c, v);
 }
 
-static int parse_cpu_list(struct ctx *c, const char *value)
+/* Validates a CPU or node list; stores its canonical form in *RET if RET. */
+static int parse_cpu_set(struct ctx *c, const char *value, char **ret)
 {
         struct sbx_cpu_set set;
         int r = sbx_parse_cpu_list(value, &set);
@@ -793,7 +854,30 @@ static int parse_cpu_list(struct ctx *c, const char *value)
                                 SBX_CPU_SET_MAX, Q(value));
         if (r < 0)
                 return fail_key(c, "expected a list like 0-1,3, got '%s'", Q(value));
-        return refuse_resources(c);
+        if (ret && sbx_cpu_set_format(&set, ret) < 0)
+                return oom(c);
+        return 0;
+}
+
+static int parse_cpu_list(struct ctx *c, const char *value)
+{
+        cleanup_free char *s = NULL;
+        int r = parse_cpu_set(c, value, &s);
+
+        if (r < 0)
+                return r;
+        /* sbx_parse_cpu_list() refuses an empty list: S names at least one CPU. */
+        free(c->p->limits.allowed_cpus);
+        c->p->limits.allowed_cpus = TAKE_PTR(s);
+        c->p->limits.set |= 1u << SBX_LIMIT_ALLOWED_CPUS;
+        return 0;
+}
+
+static int parse_memory_nodes(struct ctx *c, const char *value)
+{
+        int r = parse_cpu_set(c, value, NULL);
+
+        return r < 0 ? r : refuse_resources(c);
 }
 
 /* "/dev/..." (no specifiers), as systemd's device-path arguments. */
@@ -956,56 +1040,64 @@ static int parse_no_new_privileges(struct ctx *c, const char *value)
         return 0;
 }
 
-static bool syscall_word_valid(const char *s)
-{
-        const char *p = s;
-
-        if (*p == '@')
-                p++;
-        if (*p == '\0')
-                return false;
-        for (; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' ||
-                      (*p == '-' && s[0] == '@')))
-                        return false;
-        return true;
-}
-
-#define SECCOMP_REFUSED "valid, but system call filters are " NOT_SUPPORTED
-
+/* systemd's syntax: names and @groups, a leading '~' for a deny list; empty:
+ * no filter. Names are checked against libseccomp's table (seccomp.c, pure). */
 static int parse_syscall_filter(struct ctx *c, const char *value)
 {
         cleanup_strv char **words = NULL;
-        int r = split_words(c, value[0] == '~' ? value + 1 : value, &words);
+        bool deny = value[0] == '~';
+        int r = split_words(c, deny ? value + 1 : value, &words);
 
         if (r < 0)
                 return r;
-        if (!words[0])
-                return fail_key(c, "expected system call names or @groups, got '%s'", Q(value));
-        for (size_t i = 0; words[i]; i++)
-                if (!syscall_word_valid(words[i]))
+        if (!words[0]) {
+                if (deny)
+                        return fail_key(c, "expected system call names or @groups after '~'");
+                return 0;
+        }
+        for (size_t i = 0; words[i]; i++) {
+                r = sbx_seccomp_validate_name(words[i]);
+                if (r == -ENOENT)
+                        return fail_key(c, "unknown system call '%s'", Q(words[i]));
+                if (r == -ESRCH)
+                        return fail_key(c,
+                                        "unknown system call group '%s' (sbxctl policy syscalls "
+                                        "lists them)",
+                                        Q(words[i]));
+                if (r < 0)
                         return fail_key(c, "expected system call names or @groups, got '%s'",
                                         Q(words[i]));
-        return fail_key(c, SECCOMP_REFUSED);
+                if (!deny && strcmp(words[i], "@default") == 0)
+                        return fail_key(c, "'@default' is a deny list: write '~@default'");
+        }
+        c->p->syscall_filter = TAKE_PTR(words);
+        c->p->syscall_allow_list = !deny;
+        return 0;
 }
 
 static int parse_syscall_errno(struct ctx *c, const char *value)
 {
         uint64_t v;
-        bool ok = sbx_parse_uint64_range(value, 1, 4095, &v) >= 0 || strcmp(value, "kill") == 0;
+        int e = 0;
 
+        if (strcmp(value, "kill") == 0)
+                e = SBX_SYSCALL_ERRNO_KILL;
+        else if (sbx_parse_uint64_range(value, 1, 4095, &v) >= 0)
+                e = (int) v;
         /* An errno name known to the C library (EPERM, EACCES, ...). */
-        for (int e = 1; !ok && e < 4096; e++) {
-                const char *name = strerrorname_np(e);
+        for (int i = 1; e == 0 && i < 4096; i++) {
+                const char *name = strerrorname_np(i);
 
-                ok = name && strcmp(name, value) == 0;
+                if (name && strcmp(name, value) == 0)
+                        e = i;
         }
-        if (!ok)
+        if (e == 0)
                 return fail_key(c,
                                 "expected an errno name like EPERM, a number from 1 to 4095 "
                                 "or 'kill', got '%s'",
                                 Q(value));
-        return fail_key(c, SECCOMP_REFUSED);
+        c->p->syscall_errno = e;
+        return 0;
 }
 
 static int parse_syscall_architectures(struct ctx *c, const char *value)
@@ -1015,6 +1107,13 @@ static int parse_syscall_architectures(struct ctx *c, const char *value)
             "mipsel",   "mips64", "mips64-n32", "mips64-le", "mips64-le-n32", "ppc",   "ppc64",
             "ppc64-le", "s390",   "s390x",      "riscv64",   "loongarch64",
         };
+#if defined(__x86_64__) && !defined(__ILP32__)
+        static const char native[] = "x86-64";
+#elif defined(__aarch64__)
+        static const char native[] = "arm64";
+#else
+        static const char native[] = "native";
+#endif
         cleanup_strv char **words = NULL;
         int r = split_words(c, value, &words);
 
@@ -1022,13 +1121,21 @@ static int parse_syscall_architectures(struct ctx *c, const char *value)
                 return r;
         if (!words[0])
                 return fail_key(c, "expected architecture names like 'native', got ''");
-        for (size_t i = 0; words[i]; i++)
+        for (size_t i = 0; words[i]; i++) {
                 if (sbx_table_from_string(archs, ELEMENTSOF(archs), words[i]) < 0)
                         return fail_key(c,
                                         "expected architecture names like 'native' or "
                                         "'x86-64', got '%s'",
                                         Q(words[i]));
-        return fail_key(c, SECCOMP_REFUSED);
+                /* The filter's rules use native numbers only: another ABI
+                 * (i386's int 0x80, x32) is always killed. */
+                if (strcmp(words[i], "native") != 0 && strcmp(words[i], native) != 0)
+                        return fail_key(c,
+                                        "'%s' is valid, but only the native architecture "
+                                        "('native', '%s') is supported",
+                                        words[i], native);
+        }
+        return 0;
 }
 
 static bool capability_name_valid(const char *s)
@@ -1113,7 +1220,7 @@ static const struct key_def resources_keys[] = {
     {"CPUQuota", parse_cpu_quota},
     {"CPUWeight", parse_weight},
     {"AllowedCPUs", parse_cpu_list},
-    {"AllowedMemoryNodes", parse_cpu_list},
+    {"AllowedMemoryNodes", parse_memory_nodes},
     {"IOWeight", parse_weight},
     {"IOReadBandwidthMax", parse_io_bandwidth},
     {"IOWriteBandwidthMax", parse_io_bandwidth},
@@ -1427,6 +1534,8 @@ static int finish(struct ctx *c)
                 return fail_key_at(c, SEC_NETWORK, "Mode",
                                    "'host' needs 'net' left out of [Sandbox] Namespaces=");
 
+        if (p->syscall_errno == 0)
+                p->syscall_errno = EPERM;
         p->no_new_privileges = true;
         return 0;
 }
@@ -1699,6 +1808,54 @@ static void dump_binds(FILE *f, const char *key, const struct sbx_policy *p, boo
         (void) fputc('\n', f);
 }
 
+/* Only the keys that are set, and no section when none is (a policy without
+ * limits creates no cgroup). */
+static void dump_limits(FILE *f, const struct sbx_limits *l)
+{
+        char buf[SBX_SIZE_FORMAT_MAX];
+
+        if (!l->set)
+                return;
+        (void) fprintf(f, "\n[Resources]\n");
+        for (int i = 0; i < SBX_LIMIT_COUNT; i++) {
+                if (!(l->set & (1u << i)))
+                        continue;
+                (void) fprintf(f, "%s=", sbx_limit_to_string(i));
+                switch (i) {
+                case SBX_LIMIT_MEMORY_MAX:
+                        (void) fprintf(f, "%s\n", sbx_size_format(l->memory_max, buf));
+                        break;
+                case SBX_LIMIT_MEMORY_HIGH:
+                        (void) fprintf(f, "%s\n", sbx_size_format(l->memory_high, buf));
+                        break;
+                case SBX_LIMIT_MEMORY_SWAP_MAX:
+                        (void) fprintf(f, "%s\n", sbx_size_format(l->memory_swap_max, buf));
+                        break;
+                case SBX_LIMIT_TASKS_MAX:
+                        if (l->tasks_max == SBX_LIMIT_INFINITY)
+                                (void) fprintf(f, "infinity\n");
+                        else
+                                (void) fprintf(f, "%" PRIu64 "\n", l->tasks_max);
+                        break;
+                case SBX_LIMIT_CPU_QUOTA:
+                        (void) fprintf(f, "%" PRIu32 "%%\n", l->cpu_quota);
+                        break;
+                case SBX_LIMIT_CPU_WEIGHT:
+                        (void) fprintf(f, "%" PRIu64 "\n", l->cpu_weight);
+                        break;
+                case SBX_LIMIT_ALLOWED_CPUS:
+                        (void) fprintf(f, "%s\n", sbx_strna(l->allowed_cpus));
+                        break;
+                case SBX_LIMIT_IO_WEIGHT:
+                        (void) fprintf(f, "%" PRIu64 "\n", l->io_weight);
+                        break;
+                default:
+                        (void) fputc('\n', f);
+                        break;
+                }
+        }
+}
+
 int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
 {
         cleanup_free char *buf = NULL;
@@ -1771,10 +1928,26 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
         dump_words(f, "PassEnvironment", p->pass_env, &r);
         dump_words(f, "Environment", p->set_env, &r);
 
+        dump_limits(f, &p->limits);
+
         (void) fprintf(f, "\n[Network]\nMode=%s\n",
                        sbx_strna(sbx_network_mode_to_string(p->network_mode)));
         (void) fprintf(f, "\n[Security]\nNoNewPrivileges=%s\nCapabilityBoundingSet=\n",
                        p->no_new_privileges ? "yes" : "no");
+        if (p->syscall_filter) {
+                (void) fprintf(f, "SystemCallFilter=%s", p->syscall_allow_list ? "" : "~");
+                for (size_t i = 0; p->syscall_filter[i]; i++)
+                        (void) fprintf(f, "%s%s", i ? " " : "", p->syscall_filter[i]);
+                (void) fputc('\n', f);
+        } else
+                (void) fprintf(f, "# SystemCallFilter: not set\n");
+        if (p->syscall_errno == SBX_SYSCALL_ERRNO_KILL)
+                (void) fprintf(f, "SystemCallErrorNumber=kill\n");
+        else if (strerrorname_np(p->syscall_errno))
+                (void) fprintf(f, "SystemCallErrorNumber=%s\n", strerrorname_np(p->syscall_errno));
+        else
+                (void) fprintf(f, "SystemCallErrorNumber=%d\n", p->syscall_errno);
+        (void) fprintf(f, "SystemCallArchitectures=native\n");
 
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;
@@ -1816,6 +1989,8 @@ struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
         free(p->workdir);
         sbx_strv_free(p->pass_env);
         sbx_strv_free(p->set_env);
+        free(p->limits.allowed_cpus);
+        sbx_strv_free(p->syscall_filter);
         free(p);
         return NULL;
 }

@@ -52,6 +52,35 @@ enum sbx_workdir_mode {
         SBX_WORKDIR_PATH,    /* an absolute path (may use %h/%u) */
 };
 
+/* [Resources] limits, applied through cgroups (cgroup.h). A key that is not
+ * set has its bit clear in SET; sizes and task counts may be SBX_LIMIT_INFINITY. */
+enum sbx_limit {
+        SBX_LIMIT_MEMORY_MAX,
+        SBX_LIMIT_MEMORY_HIGH,
+        SBX_LIMIT_MEMORY_SWAP_MAX,
+        SBX_LIMIT_TASKS_MAX,
+        SBX_LIMIT_CPU_QUOTA,
+        SBX_LIMIT_CPU_WEIGHT,
+        SBX_LIMIT_ALLOWED_CPUS,
+        SBX_LIMIT_IO_WEIGHT,
+        SBX_LIMIT_COUNT,
+};
+
+#define SBX_LIMIT_INFINITY UINT64_MAX
+
+struct sbx_limits {
+        unsigned set;                                      /* 1u << SBX_LIMIT_* */
+        uint64_t memory_max, memory_high, memory_swap_max; /* bytes */
+        uint64_t tasks_max;
+        uint32_t cpu_quota;  /* percent of one CPU, > 0 */
+        uint64_t cpu_weight; /* 1..10000 */
+        uint64_t io_weight;  /* 1..10000 */
+        char *allowed_cpus;  /* canonical list, e.g. "0-1,3" */
+};
+
+/* Systemd's name of a limit ("MemoryMax"). */
+const char *sbx_limit_to_string(enum sbx_limit l);
+
 /* A parsed, validated, frozen policy. Only the policy module writes it. */
 struct sbx_policy {
         char *name;     /* from the file name, without ".ini" */
@@ -92,7 +121,18 @@ struct sbx_policy {
 
         /* [Security] */
         bool no_new_privileges; /* always true: "no" is refused */
+
+        /* [Resources] (kept last: other sections grow above) */
+        struct sbx_limits limits;
+
+        /* [Security] system call filter (seccomp.h builds it) */
+        char **syscall_filter;   /* SystemCallFilter= names and @groups; NULL: not set */
+        bool syscall_allow_list; /* no leading '~': only the listed calls are allowed */
+        int syscall_errno;       /* SystemCallErrorNumber=: 1..4095 or SBX_SYSCALL_ERRNO_KILL */
 };
+
+/* SystemCallErrorNumber=kill: a denied system call kills the process (SIGSYS). */
+#define SBX_SYSCALL_ERRNO_KILL (-1)
 
 /* Largest policy file accepted, and longest line. */
 #define SBX_POLICY_MAX_SIZE (64u * 1024u)

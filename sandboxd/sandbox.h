@@ -10,6 +10,7 @@
 
 struct sbx_policy;
 struct sbx_mount_plan;
+struct sbx_seccomp;
 
 /* Everything the controller decided before clone. The child only reads it. */
 struct sbx_sandbox {
@@ -17,6 +18,7 @@ struct sbx_sandbox {
         struct sbx_policy *policy;
         struct sbx_user user;
         struct sbx_mount_plan *mounts;
+        struct sbx_seccomp *seccomp; /* installed by the command right before execve */
         char **argv;
         char **envp;
         char *cwd;     /* the caller's cwd, tried first inside */
@@ -27,11 +29,13 @@ struct sbx_sandbox {
         int stdio[3];    /* fds for the non-tty stdio; -1 where the PTY goes */
         int clone_flags; /* CLONE_NEW* */
         int sync_fd;     /* child's end of the sync socket */
+        bool cgroup_ns;  /* in its own cgroup: unshare a cgroup namespace after GO */
 };
 
 /* Steps of the child, reported with errno through the sync socket. */
 enum sbx_step {
         SBX_STEP_WAIT_PARENT,
+        SBX_STEP_CGROUP_NS,
         SBX_STEP_MOUNTS,
         SBX_STEP_HOSTNAME,
         SBX_STEP_LOOPBACK,
@@ -42,6 +46,7 @@ enum sbx_step {
         SBX_STEP_STDIO,
         SBX_STEP_CREDENTIALS,
         SBX_STEP_CHDIR,
+        SBX_STEP_SECCOMP,
         SBX_STEP_EXEC,
         SBX_STEP_COUNT,
 };

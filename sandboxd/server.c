@@ -32,6 +32,7 @@
 #include "policy.h"
 #include "protocol.h"
 #include "registry.h"
+#include "cgroup.h"
 #include "server.h"
 
 #define MAX_PEER_GROUPS 1024
@@ -630,6 +631,9 @@ static void container_gone(struct server *s, struct sbx_container *ct)
         /* A controller killed hard leaves its socket behind. */
         if (state_socket_path(s, ct->name, &sa) >= 0)
                 (void) unlink(sa.sun_path);
+        /* And its cgroup, unless it said it exited (after removing it itself). */
+        if (strcmp(ct->state, "exited") != 0)
+                (void) sbx_cgroup_remove_stale(ct->name);
         log_notice("exited: name='%s' uid=%u", ct->name, ct->uid);
         (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, ct->ctl_fd, NULL);
         (void) close(ct->ctl_fd);
@@ -654,6 +658,9 @@ static void on_ctl(struct server *s, int fd)
                         ct->init_pid = (pid_t) m.init_pid;
                 if (strcmp(m.state, "running") == 0 && strcmp(ct->state, "starting") == 0)
                         (void) snprintf(ct->state, sizeof(ct->state), "running");
+                /* Sent after its own clean-up: nothing left for container_gone(). */
+                if (strcmp(m.state, "exited") == 0)
+                        (void) snprintf(ct->state, sizeof(ct->state), "exited");
         }
         sbx_msg_done(&m);
 }
@@ -670,7 +677,7 @@ static void rediscover_one(struct server *s, const char *name)
         socklen_t len = sizeof(cred);
         struct sbx_container *ct;
         struct sbx_msg m;
-        int fd, r;
+        int fd;
 
         if (!name_valid(name) || sbx_registry_find(&s->reg, name) ||
             state_socket_path(s, name, &sa) < 0)
@@ -687,7 +694,7 @@ static void rediscover_one(struct server *s, const char *name)
         /* Only a root controller, and it must answer promptly. */
         p.fd = fd;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0 ||
-            poll(&p, 1, 2000) <= 0 || (r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL)) <= 0) {
+            poll(&p, 1, 2000) <= 0 || sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL) <= 0) {
                 log_warning("controller behind %s did not answer, ignoring", sa.sun_path);
                 (void) close(fd);
                 return;
@@ -730,6 +737,8 @@ static void rediscover(struct server *s)
         d = opendir(dir);
         if (!d)
                 return;
+        /* readdir_r is deprecated; one DIR stream in one thread is safe. */
+        // cppcheck-suppress readdirCalled
         while ((de = readdir(d))) {
                 size_t n = strlen(de->d_name);
                 char name[80];
@@ -824,6 +833,9 @@ static int setup(struct server *s)
         s->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (s->signal_fd < 0)
                 return sbx_negerrno();
+
+        /* v2: into a leaf of our cgroup, so it can delegate controllers. */
+        (void) sbx_cgroup_daemon_setup();
 
         r = listen_on(s);
         if (r < 0)

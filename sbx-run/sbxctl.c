@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "policy.h"
 #include "protocol.h"
+#include "seccomp.h"
 
 #ifndef SBX_VERSION
 #define SBX_VERSION "0.1"
@@ -36,6 +37,7 @@ static void help(void)
                "  info NAME [--json]            one container\n"
                "  stop NAME                     stop a container (SIGTERM, SIGKILL after 5 s)\n"
                "  policy check FILE|NAME        validate a policy file without a daemon\n"
+               "  policy syscalls [GROUP]       system call groups for SystemCallFilter=\n"
                "\n"
                "Options:\n"
                "  -s, --socket PATH    sandboxd socket (default: $LXSANDBOX_SOCKET, else %s)\n"
@@ -242,6 +244,53 @@ static int cmd_policy_check(const char *what)
         return 0;
 }
 
+static void print_group(const struct sbx_seccomp_group *g)
+{
+        printf("%s\n    # %s\n", g->name, g->description);
+        for (size_t j = 0; g->members[j]; j++)
+                printf("    %s\n", g->members[j]);
+}
+
+/* Without GROUP: every group and its members (nested groups by name). With
+ * GROUP ("@mount" or "mount"): its members, then everything it expands to. */
+static int cmd_policy_syscalls(const char *group)
+{
+        const struct sbx_seccomp_group *g;
+        cleanup_strv char **all = NULL;
+        cleanup_free char *name = NULL;
+        char *words[2] = {};
+        size_t n = 0;
+
+        if (!group) {
+                for (size_t i = 0; i < sbx_seccomp_group_count(); i++) {
+                        if (i > 0)
+                                putchar('\n');
+                        print_group(sbx_seccomp_group_get(i));
+                }
+                return 0;
+        }
+        if (asprintf(&name, "%s%s", group[0] == '@' ? "" : "@", group) < 0)
+                return EXIT_FAIL;
+        g = sbx_seccomp_group_find(name);
+        if (!g) {
+                fprintf(stderr,
+                        "sbxctl: unknown system call group '%s' ('sbxctl policy syscalls' lists "
+                        "them)\n",
+                        group);
+                return EXIT_FAIL;
+        }
+        print_group(g);
+        words[0] = name;
+        if (sbx_seccomp_expand(words, &all) < 0)
+                return EXIT_FAIL;
+        while (all[n])
+                n++;
+        printf("    # expands to %zu entries:\n", n);
+        for (size_t i = 0; i < n; i++)
+                printf("    %s\n", all[i]);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         enum { OPT_POLICY_DIR = 256, OPT_JSON, OPT_VERSION };
@@ -299,6 +348,8 @@ int main(int argc, char **argv)
                 return cmd_stop(args[0]);
         if (strcmp(verb, "policy") == 0 && n == 2 && strcmp(args[0], "check") == 0)
                 return cmd_policy_check(args[1]);
+        if (strcmp(verb, "policy") == 0 && (n == 1 || n == 2) && strcmp(args[0], "syscalls") == 0)
+                return cmd_policy_syscalls(n == 2 ? args[1] : NULL);
         fprintf(stderr, "sbxctl: bad command or arguments: '%s' (try 'sbxctl --help')\n", verb);
         return EXIT_USAGE;
 }

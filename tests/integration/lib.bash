@@ -382,6 +382,65 @@ sbx_cgroup_dirs_of() {
         return 0
 }
 
+# The daemon's own cgroup directories, one a line (every hierarchy; on v2 the
+# parent of its "daemon" leaf): where sandboxd creates lxsandbox-NAME cgroups.
+sbx_daemon_cgroup_dirs() {
+        local ctrls path c
+        if [[ -z ${SBX_DAEMON_PID:-} ]] || sbx_pid_gone "$SBX_DAEMON_PID"; then
+                [[ -n ${SBX_T:-} && -f $SBX_T/daemon-cgroups ]] && cat "$SBX_T/daemon-cgroups"
+                return 0
+        fi
+        while IFS=: read -r _ ctrls path; do
+                if [[ -z $ctrls ]]; then
+                        path=${path%/daemon}
+                        for c in "/sys/fs/cgroup/unified$path" "/sys/fs/cgroup$path"; do
+                                [[ -f $c/cgroup.procs ]] && printf '%s\n' "${c%/}"
+                        done
+                else
+                        for c in ${ctrls//,/ }; do
+                                c=/sys/fs/cgroup/${c#name=}$path
+                                [[ -f $c/cgroup.procs ]] && printf '%s\n' "${c%/}"
+                        done
+                fi
+        done <"/proc/$SBX_DAEMON_PID/cgroup"
+        return 0
+}
+
+# Container cgroups of this test file left under the daemon's cgroups: names
+# made from our test users' uids (POLICY-UID-RANDOM) or names (tests that pass
+# --name start them with $SBX_U1).  Others' containers in the same parent (a
+# concurrent test run) are not ours and not listed.
+sbx_cgroup_leftovers() {
+        local d f
+        [[ -n ${SBX_U1:-} ]] || return 0
+        while read -r d; do
+                for f in "$d"/lxsandbox-*; do
+                        [[ -d $f ]] || continue
+                        case ${f##*/} in
+                        lxsandbox-*-"$SBX_U1_UID"-* | lxsandbox-*-"${SBX_U2_UID:-x}"-* | \
+                                lxsandbox-"$SBX_U1"*) printf '%s\n' "$f" ;;
+                        esac
+                done
+        done < <(sbx_daemon_cgroup_dirs)
+        return 0
+}
+
+# Removes leftover container cgroups of ours: kills what is in them (our
+# sandboxes' processes), then rmdir (bounded retries).
+sbx_remove_cgroup_leftovers() {
+        local d pid i
+        while read -r d; do
+                for ((i = 0; i < 50; i++)); do
+                        while read -r pid; do
+                                [[ -n $pid ]] && kill -KILL "$pid" 2>/dev/null
+                        done <"$d/cgroup.procs"
+                        rmdir "$d" 2>/dev/null && break
+                        sleep 0.1
+                done
+        done < <(sbx_cgroup_leftovers)
+        return 0
+}
+
 # True when none of the directories listed in file $1 exists.
 sbx_dirs_gone() {
         local d
@@ -405,6 +464,7 @@ sbx_is_clean() {
         [[ -z $(sbx_rundir_extra) ]] || return 1
         [[ -z $(sbx_our_mounts) ]] || return 1
         [[ -z $(sbx_new_links) ]] || return 1
+        [[ -z $(sbx_cgroup_leftovers) ]] || return 1
 }
 
 sbx_describe_leaks() {
@@ -419,6 +479,8 @@ sbx_describe_leaks() {
         [[ -z $s ]] || printf 'host mounts left:\n%s\n' "$s"
         s=$(sbx_new_links)
         [[ -z $s ]] || printf 'network interfaces left:\n%s\n' "$s"
+        s=$(sbx_cgroup_leftovers)
+        [[ -z $s ]] || printf 'container cgroups left:\n%s\n' "$s"
         return 0
 }
 
@@ -431,6 +493,7 @@ sbx_kill_leaks() {
                         kill -KILL "$pid" 2>/dev/null || true
                 fi
         done < <(sbx_daemon_descendants; sbx_user_procs)
+        sbx_remove_cgroup_leftovers
         sbx_poll 5 sbx_is_clean || true
 }
 
@@ -694,6 +757,7 @@ sbx_setup_file() {
         fi
 
         sbx_start_daemon
+        sbx_daemon_cgroup_dirs >"$SBX_T/daemon-cgroups"
 }
 
 sbx_teardown_file() {
@@ -753,6 +817,13 @@ sbx_teardown_file() {
                                 umount -l "$pid" 2>/dev/null || true
                         done
                 fi
+        fi
+        # With the daemon gone, from the list saved when it started.
+        msg=$(sbx_cgroup_leftovers)
+        if [[ -n $msg ]]; then
+                printf 'container cgroups left:\n%s\n' "$msg"
+                errors=1
+                sbx_remove_cgroup_leftovers
         fi
         if [[ -n ${SBX_U1:-} ]]; then
                 sbx_remove_user "$SBX_U1" || errors=1

@@ -90,8 +90,8 @@ static void test_protocol_corpus(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_policy_corpus),
-                cmocka_unit_test(test_protocol_corpus),
+            cmocka_unit_test(test_policy_corpus),
+            cmocka_unit_test(test_protocol_corpus),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

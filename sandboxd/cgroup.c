@@ -1,0 +1,683 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The public sbx_cgroup_* API: mode detection, placement under the daemon's own
+ * cgroup, dispatch to the v1/v2 backends, and the helpers they share. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup-internal.h"
+#include "log.h"
+#include "macro.h"
+#include "parse-util.h"
+
+static const char *const ctrl_table[SBX_CG_COUNT] = {
+    [SBX_CG_MEMORY] = "memory",   [SBX_CG_PIDS] = "pids",       [SBX_CG_CPU] = "cpu",
+    [SBX_CG_CPUACCT] = "cpuacct", [SBX_CG_CPUSET] = "cpuset",   [SBX_CG_BLKIO] = "blkio",
+    [SBX_CG_DEVICES] = "devices", [SBX_CG_FREEZER] = "freezer",
+};
+
+const char *sbx_cg_ctrl_to_string(enum sbx_cg_ctrl c)
+{
+        return sbx_table_to_string(ctrl_table, ELEMENTSOF(ctrl_table), (int) c);
+}
+
+/* ---- file helpers ---------------------------------------------------------- */
+
+int sbx_cg_write(int dir_fd, const char *file, const char *value)
+{
+        size_t n = strlen(value);
+        ssize_t k;
+        int fd = openat(dir_fd, file, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        int r = 0;
+
+        if (fd < 0)
+                return sbx_negerrno();
+        /* cgroupfs takes a value in one write(); a short write is an error. */
+        k = write(fd, value, n);
+        if (k < 0)
+                r = sbx_negerrno();
+        else if ((size_t) k != n)
+                r = -EIO;
+        (void) close(fd);
+        return r;
+}
+
+int sbx_cg_read(int dir_fd, const char *file, char *buf, size_t size)
+{
+        size_t o = 0;
+        int fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+        if (fd < 0)
+                return sbx_negerrno();
+        while (o + 1 < size) {
+                ssize_t k = read(fd, buf + o, size - 1 - o);
+
+                if (k < 0) {
+                        int r = sbx_negerrno();
+
+                        if (r == -EINTR)
+                                continue;
+                        (void) close(fd);
+                        return r;
+                }
+                if (k == 0)
+                        break;
+                o += (size_t) k;
+        }
+        (void) close(fd);
+        buf[o] = '\0';
+        return (int) o;
+}
+
+bool sbx_cg_has(int dir_fd, const char *file)
+{
+        return faccessat(dir_fd, file, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int sbx_cg_read_key(int dir_fd, const char *file, const char *key, uint64_t *ret)
+{
+        char buf[4096];
+        size_t kl = strlen(key);
+        int r = sbx_cg_read(dir_fd, file, buf, sizeof(buf));
+
+        if (r < 0)
+                return r;
+        for (char *line = buf; *line;) {
+                char *end = strchr(line, '\n');
+                uint64_t v;
+
+                if (end)
+                        *end = '\0';
+                if (strncmp(line, key, kl) == 0 && line[kl] == ' ' &&
+                    sbx_parse_uint64(line + kl + 1, &v) >= 0) {
+                        *ret = v;
+                        return 0;
+                }
+                if (!end)
+                        break;
+                line = end + 1;
+        }
+        return -ENOENT;
+}
+
+int sbx_cg_rmdir(int dir_fd, const char *name)
+{
+        for (int i = 0;; i++) {
+                struct timespec ts = {.tv_nsec = 10L * 1000 * 1000};
+
+                if (unlinkat(dir_fd, name, AT_REMOVEDIR) == 0)
+                        return 0;
+                if (errno == ENOENT)
+                        return 0;
+                /* Tasks that were just killed leave the cgroup asynchronously. */
+                if (errno != EBUSY || i >= 50)
+                        return sbx_negerrno();
+                (void) nanosleep(&ts, NULL);
+        }
+}
+
+int sbx_cg_kill_procs(int dir_fd)
+{
+        for (int i = 0; i < 100; i++) {
+                char buf[8192];
+                bool any = false;
+                struct timespec ts = {.tv_nsec = 5L * 1000 * 1000};
+                int r = sbx_cg_read(dir_fd, "cgroup.procs", buf, sizeof(buf));
+
+                if (r < 0)
+                        return r;
+                for (char *p = buf; *p;) {
+                        char *end = strchr(p, '\n');
+                        uint64_t pid;
+
+                        if (end)
+                                *end = '\0';
+                        /* Only processes in our own cgroup: the sandbox's. */
+                        if (sbx_parse_uint64(p, &pid) >= 0 && pid > 1 && pid <= INT32_MAX) {
+                                (void) kill((pid_t) pid, SIGKILL);
+                                any = true;
+                        }
+                        if (!end)
+                                break;
+                        p = end + 1;
+                }
+                if (!any)
+                        return 0;
+                (void) nanosleep(&ts, NULL);
+        }
+        return -EBUSY;
+}
+
+/* ---- names and placement ---------------------------------------------------- */
+
+int sbx_cgroup_name(const char *container, char **ret)
+{
+        size_t n = container ? strlen(container) : 0;
+        char *s;
+
+        if (n == 0 || n > 64 || container[0] == '-' || container[0] == '.')
+                return -EINVAL;
+        for (const char *p = container; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                        return -EINVAL;
+        if (asprintf(&s, SBX_CGROUP_PREFIX "%s", container) < 0)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+/* "/a/b" -> "a/b", "/" -> "". Refuses ".." and other oddities. */
+static int relative_path(const char *path, size_t n, char **ret)
+{
+        cleanup_free char *s = NULL;
+
+        if (n == 0 || path[0] != '/')
+                return -EINVAL;
+        while (n > 0 && path[0] == '/')
+                path++, n--;
+        s = strndup(path, n);
+        if (!s)
+                return -ENOMEM;
+        for (char *c = s; *c;) {
+                size_t k = strcspn(c, "/");
+
+                if (k == 0 || (k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
+                        return -EINVAL;
+                c += k;
+                if (*c == '/' && c[1] == '\0')
+                        *c = '\0';
+                else if (*c)
+                        c++;
+        }
+        *ret = TAKE_PTR(s);
+        return 0;
+}
+
+int sbx_cgroup_parse_self(const char *text, bool v2, char *ret_base[SBX_CG_COUNT])
+{
+        char *base[SBX_CG_COUNT] = {};
+        const char *line = text;
+        int r = 0;
+
+        while (line && *line && r >= 0) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t) (nl - line) : strlen(line);
+                const char *c1 = memchr(line, ':', len), *c2;
+
+                if (!c1)
+                        goto next;
+                c2 = memchr(c1 + 1, ':', len - (size_t) (c1 + 1 - line));
+                if (!c2)
+                        goto next;
+                if (v2) {
+                        size_t pl = len - (size_t) (c2 + 1 - line);
+                        const char *leaf = "/" SBX_CGROUP_DAEMON_LEAF;
+
+                        if (c2 != c1 + 1 || c1 - line != 1 || line[0] != '0' || base[0])
+                                goto next;
+                        /* The daemon's leaf is not its place in the tree: its parent is. */
+                        if (pl > strlen(leaf) &&
+                            memcmp(c2 + 1 + pl - strlen(leaf), leaf, strlen(leaf)) == 0)
+                                pl -= strlen(leaf);
+                        r = relative_path(c2 + 1, pl, &base[0]);
+                        goto next;
+                }
+                /* "N:ctrl1,ctrl2:/path" */
+                for (const char *p = c1 + 1; p < c2;) {
+                        size_t k = strcspn(p, ",:");
+
+                        for (int i = 0; i < SBX_CG_COUNT; i++)
+                                if (!base[i] && strlen(ctrl_table[i]) == k &&
+                                    strncmp(ctrl_table[i], p, k) == 0)
+                                        r = r < 0 ? r
+                                                  : relative_path(c2 + 1,
+                                                                  len - (size_t) (c2 + 1 - line),
+                                                                  &base[i]);
+                        p += k + (p[k] == ',');
+                }
+        next:
+                line = nl ? nl + 1 : NULL;
+        }
+        if (r >= 0 && v2 && !base[0])
+                r = -ENOENT;
+        if (r < 0) {
+                for (int i = 0; i < SBX_CG_COUNT; i++)
+                        free(base[i]);
+                return r;
+        }
+        memcpy(ret_base, base, sizeof(base));
+        return 0;
+}
+
+unsigned sbx_cgroup_v1_controllers(const struct sbx_limits *l)
+{
+        unsigned m = 0;
+
+        if (!l->set)
+                return 0;
+        if (l->set & ((1u << SBX_LIMIT_MEMORY_MAX) | (1u << SBX_LIMIT_MEMORY_HIGH) |
+                      (1u << SBX_LIMIT_MEMORY_SWAP_MAX)))
+                m |= 1u << SBX_CG_MEMORY;
+        if (l->set & (1u << SBX_LIMIT_TASKS_MAX))
+                m |= 1u << SBX_CG_PIDS;
+        /* With CPU limits, CPU accounting too (what tests and stats read). */
+        if (l->set & ((1u << SBX_LIMIT_CPU_QUOTA) | (1u << SBX_LIMIT_CPU_WEIGHT)))
+                m |= (1u << SBX_CG_CPU) | (1u << SBX_CG_CPUACCT);
+        if (l->set & (1u << SBX_LIMIT_ALLOWED_CPUS))
+                m |= 1u << SBX_CG_CPUSET;
+        if (l->set & (1u << SBX_LIMIT_IO_WEIGHT))
+                m |= 1u << SBX_CG_BLKIO;
+        return m;
+}
+
+/* Kernel list syntax ("0-1,3", possibly with a newline) into a bitmap. */
+static int cpu_list(const char *s, struct sbx_cpu_set *ret)
+{
+        char buf[4096];
+        size_t n = strcspn(s, "\n");
+
+        if (n >= sizeof(buf))
+                return -ERANGE;
+        memcpy(buf, s, n);
+        buf[n] = '\0';
+        return sbx_parse_cpu_list(buf, ret);
+}
+
+int sbx_cgroup_check_cpus(const char *allowed, const char *available)
+{
+        struct sbx_cpu_set a, h;
+        int r = cpu_list(allowed, &a);
+
+        if (r >= 0)
+                r = cpu_list(available, &h);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(a.bits); i++)
+                if (a.bits[i] & ~h.bits[i])
+                        return -ERANGE;
+        return 0;
+}
+
+/* ---- v2 leaf ------------------------------------------------------------------ */
+
+int sbx_cgroup_v2_enter_leaf(int root_fd, const char *own, pid_t pid)
+{
+        static const char *const wanted[] = {"memory", "pids", "cpu", "cpuset", "io"};
+        cleanup_close int own_fd = -1, leaf_fd = -1;
+        char avail[1024], enable[128] = "", num[32];
+        size_t o = 0;
+        int r;
+
+        own_fd = openat(root_fd, own[0] ? own : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (own_fd < 0)
+                return sbx_negerrno();
+        if (mkdirat(own_fd, SBX_CGROUP_DAEMON_LEAF, 0755) < 0 && errno != EEXIST)
+                return sbx_negerrno();
+        leaf_fd = openat(own_fd, SBX_CGROUP_DAEMON_LEAF, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (leaf_fd < 0)
+                return sbx_negerrno();
+        (void) snprintf(num, sizeof(num), "%d", (int) pid);
+        r = sbx_cg_write(leaf_fd, "cgroup.procs", num);
+        if (r < 0)
+                return r;
+
+        r = sbx_cg_read(own_fd, "cgroup.controllers", avail, sizeof(avail));
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < ELEMENTSOF(wanted); i++) {
+                const char *p = avail;
+                size_t k = strlen(wanted[i]);
+                bool found = false;
+
+                while ((p = strstr(p, wanted[i]))) {
+                        if ((p == avail || p[-1] == ' ') &&
+                            (p[k] == '\0' || p[k] == ' ' || p[k] == '\n')) {
+                                found = true;
+                                break;
+                        }
+                        p += k;
+                }
+                if (found)
+                        o += (size_t) snprintf(enable + o, sizeof(enable) - o, "%s+%s",
+                                               o ? " " : "", wanted[i]);
+        }
+        if (o == 0)
+                return 0;
+        return sbx_cg_write(own_fd, "cgroup.subtree_control", enable);
+}
+
+/* ---- mode and the public API ----------------------------------------------- */
+
+static const struct sbx_cgroup_ops *detect(void)
+{
+        static const struct sbx_cgroup_ops *ops;
+        static int r;
+        struct statfs fs;
+
+        if (ops || r < 0)
+                return ops;
+        if (statfs(SBX_CGROUP_MOUNT, &fs) < 0) {
+                r = sbx_negerrno();
+                return NULL;
+        }
+        if (fs.f_type == CGROUP2_SUPER_MAGIC)
+                ops = &sbx_cgroup_v2_ops;
+        else if (fs.f_type == TMPFS_MAGIC)
+                ops = &sbx_cgroup_v1_ops;
+        else
+                r = -EOPNOTSUPP;
+        return ops;
+}
+
+static int read_self(bool v2, char *base[SBX_CG_COUNT])
+{
+        char text[4096] = "";
+        int r = sbx_cg_read(AT_FDCWD, "/proc/self/cgroup", text, sizeof(text));
+
+        if (r < 0)
+                return r;
+        return sbx_cgroup_parse_self(text, v2, base);
+}
+
+int sbx_cgroup_daemon_setup(void)
+{
+        const struct sbx_cgroup_ops *ops = detect();
+        char *base[SBX_CG_COUNT] = {};
+        char text[4096], *own = NULL;
+        cleanup_close int root_fd = -1;
+        int r;
+
+        if (!ops)
+                return log_warning_errno(-EOPNOTSUPP, "No cgroup hierarchy at " SBX_CGROUP_MOUNT
+                                                      ", resource limits will fail");
+        if (ops != &sbx_cgroup_v2_ops)
+                return 0;
+        /* Our own path, leaf included: already in "<own>/daemon" after a restart. */
+        r = sbx_cg_read(AT_FDCWD, "/proc/self/cgroup", text, sizeof(text));
+        if (r >= 0)
+                r = sbx_cgroup_parse_self(text, true, base);
+        if (r < 0)
+                return log_warning_errno(r, "Cannot find our own cgroup, ignoring: %m");
+        own = base[0];
+        root_fd = open(SBX_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                r = sbx_negerrno();
+        else
+                r = sbx_cgroup_v2_enter_leaf(root_fd, own, getpid());
+        if (r < 0)
+                log_warning_errno(r, "Cannot delegate cgroup controllers below '/%s', ignoring: %m",
+                                  own);
+        else
+                log_debug("cgroup v2: moved into '/%s/" SBX_CGROUP_DAEMON_LEAF "'", own);
+        free(own);
+        return r;
+}
+
+void sbx_cgroup_init(struct sbx_cgroup *cg)
+{
+        *cg = (struct sbx_cgroup){.root_fd = -1, .failed_limit = -1};
+        for (int i = 0; i < SBX_CG_COUNT; i++)
+                cg->base_fd[i] = cg->dir_fd[i] = -1;
+}
+
+void sbx_cgroup_done(struct sbx_cgroup *cg)
+{
+        for (int i = 0; i < SBX_CG_COUNT; i++) {
+                cg->base_fd[i] = sbx_safe_close(cg->base_fd[i]);
+                cg->dir_fd[i] = sbx_safe_close(cg->dir_fd[i]);
+                free(cg->base[i]);
+                cg->base[i] = NULL;
+        }
+        cg->root_fd = sbx_safe_close(cg->root_fd);
+        free(cg->name);
+        free(cg->policy);
+        cg->name = cg->policy = NULL;
+}
+
+/* Sets up CG for container NAME in the running system (mode, bases, root fd). */
+static int open_system(const char *name, unsigned want, struct sbx_cgroup *cg)
+{
+        const struct sbx_cgroup_ops *ops = detect();
+        int r;
+
+        if (!ops)
+                return -EOPNOTSUPP;
+        cg->ops = ops;
+        cg->want = want;
+        r = sbx_cgroup_name(name, &cg->name);
+        if (r < 0)
+                return r;
+        r = read_self(ops == &sbx_cgroup_v2_ops, cg->base);
+        if (r < 0)
+                return r;
+        cg->root_fd = open(SBX_CGROUP_MOUNT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cg->root_fd < 0)
+                return sbx_negerrno();
+        return 0;
+}
+
+static int check_cpus(struct sbx_cgroup *cg, const struct sbx_limits *l, char **ret_error)
+{
+        bool v2 = cg->ops == &sbx_cgroup_v2_ops;
+        int fd = v2 ? cg->base_fd[0] : cg->base_fd[SBX_CG_CPUSET];
+        char avail[4096];
+        int r;
+
+        if (!(l->set & (1u << SBX_LIMIT_ALLOWED_CPUS)) || fd < 0)
+                return 0;
+        r = sbx_cg_read(fd, v2 ? "cpuset.cpus.effective" : "cpuset.effective_cpus", avail,
+                        sizeof(avail));
+        if (r < 0)
+                return 0; /* writing cpuset.cpus reports it */
+        r = sbx_cgroup_check_cpus(l->allowed_cpus, avail);
+        if (r == -ERANGE) {
+                avail[strcspn(avail, "\n")] = '\0';
+                if (ret_error && asprintf(ret_error,
+                                          "policy '%s': AllowedCPUs=%s names CPUs this host does "
+                                          "not have (available: %s)",
+                                          cg->policy, l->allowed_cpus, avail) < 0)
+                        *ret_error = NULL;
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* "MemoryMax=64M", for messages. */
+static void describe_limit(const struct sbx_limits *l, int which, char *buf, size_t n)
+{
+        char v[SBX_SIZE_FORMAT_MAX] = "";
+        const char *name = sbx_strna(sbx_limit_to_string(which));
+
+        switch (which) {
+        case SBX_LIMIT_MEMORY_MAX:
+                (void) sbx_size_format(l->memory_max, v);
+                break;
+        case SBX_LIMIT_MEMORY_HIGH:
+                (void) sbx_size_format(l->memory_high, v);
+                break;
+        case SBX_LIMIT_MEMORY_SWAP_MAX:
+                (void) sbx_size_format(l->memory_swap_max, v);
+                break;
+        case SBX_LIMIT_TASKS_MAX:
+                if (l->tasks_max == SBX_LIMIT_INFINITY)
+                        (void) snprintf(v, sizeof(v), "infinity");
+                else
+                        (void) snprintf(v, sizeof(v), "%" PRIu64, l->tasks_max);
+                break;
+        case SBX_LIMIT_CPU_QUOTA:
+                (void) snprintf(v, sizeof(v), "%" PRIu32 "%%", l->cpu_quota);
+                break;
+        case SBX_LIMIT_CPU_WEIGHT:
+                (void) snprintf(v, sizeof(v), "%" PRIu64, l->cpu_weight);
+                break;
+        case SBX_LIMIT_IO_WEIGHT:
+                (void) snprintf(v, sizeof(v), "%" PRIu64, l->io_weight);
+                break;
+        default:
+                break;
+        }
+        if (which == SBX_LIMIT_ALLOWED_CPUS)
+                (void) snprintf(buf, n, "%s=%s", name, sbx_strna(l->allowed_cpus));
+        else
+                (void) snprintf(buf, n, "%s=%s", name, v);
+}
+
+int sbx_cgroup_prepare(const char *name, const char *policy, const struct sbx_limits *l,
+                       struct sbx_cgroup **ret, char **ret_error)
+{
+        struct sbx_cgroup *cg = calloc(1, sizeof(*cg));
+        int r;
+
+        if (!cg)
+                return -ENOMEM;
+        sbx_cgroup_init(cg);
+        cg->limits = *l;
+        cg->limits.allowed_cpus = NULL;
+        cg->policy = strdup(sbx_strna(policy));
+        r = cg->policy ? open_system(name, sbx_cgroup_v1_controllers(l), cg) : -ENOMEM;
+        if (r < 0) {
+                if (ret_error &&
+                    asprintf(ret_error, "Failed to find our own cgroup: %s", strerror(-r)) < 0)
+                        *ret_error = NULL;
+                goto fail;
+        }
+        r = cg->ops->create(cg->root_fd, cg->name, cg);
+        if (r < 0) {
+                if (ret_error && asprintf(ret_error, "Failed to create cgroup '%s' (%s): %s",
+                                          cg->name, cg->ops->name, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                goto fail;
+        }
+        r = check_cpus(cg, l, ret_error);
+        if (r < 0)
+                goto fail;
+        r = cg->ops->set_limits(cg, l);
+        if (r < 0) {
+                char what[256];
+
+                describe_limit(l, cg->failed_limit, what, sizeof(what));
+                if (ret_error &&
+                    asprintf(ret_error, "Failed to set %s: %s", what, strerror(-r)) < 0)
+                        *ret_error = NULL;
+                goto fail;
+        }
+        log_debug("cgroup '%s' (%s) created", cg->name, cg->ops->name);
+        *ret = cg;
+        return 0;
+fail:
+        (void) sbx_cgroup_cleanup(cg);
+        return r;
+}
+
+int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid)
+{
+        return cg->ops->attach(cg, pid);
+}
+
+int sbx_cgroup_limit_report(struct sbx_cgroup *cg, char **ret)
+{
+        struct sbx_cgroup_events ev = {};
+        char what[256];
+        int r;
+
+        *ret = NULL;
+        if (!cg || !cg->ops->read_events)
+                return 0;
+        r = cg->ops->read_events(cg, &ev);
+        if (r < 0)
+                return r;
+        if (ev.oom_kill > 0 && (cg->limits.set & (1u << SBX_LIMIT_MEMORY_MAX))) {
+                describe_limit(&cg->limits, SBX_LIMIT_MEMORY_MAX, what, sizeof(what));
+                r = asprintf(ret, "killed: out of memory (%s)", what);
+        } else if (ev.oom_kill > 0)
+                r = asprintf(ret, "killed: out of memory");
+        else if (ev.pids_max > 0) {
+                describe_limit(&cg->limits, SBX_LIMIT_TASKS_MAX, what, sizeof(what));
+                r = asprintf(ret, "fork failed: %s reached", what);
+        } else
+                return 0;
+        if (r < 0) {
+                *ret = NULL;
+                return -ENOMEM;
+        }
+        return 1;
+}
+
+struct sbx_cgroup *sbx_cgroup_cleanup(struct sbx_cgroup *cg)
+{
+        int r;
+
+        if (!cg)
+                return NULL;
+        if (cg->ops && cg->have) {
+                if (cg->ops->kill_all) {
+                        r = cg->ops->kill_all(cg);
+                        if (r < 0)
+                                log_debug_errno(r, "Failed to empty cgroup '%s', ignoring: %m",
+                                                cg->name);
+                }
+                r = cg->ops->destroy(cg);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to remove cgroup '%s', ignoring: %m",
+                                          cg->name);
+        }
+        sbx_cgroup_done(cg);
+        free(cg);
+        return NULL;
+}
+
+int sbx_cgroup_remove_stale(const char *name)
+{
+        struct sbx_cgroup cg;
+        int r;
+
+        sbx_cgroup_init(&cg);
+        /* Every hierarchy a sandbox may have used. */
+        r = open_system(name, (1u << SBX_CG_COUNT) - 1, &cg);
+        if (r >= 0) {
+                for (int i = 0; i < SBX_CG_COUNT; i++) {
+                        bool v2 = cg.ops == &sbx_cgroup_v2_ops;
+                        char path[PATH_MAX];
+
+                        if (!cg.base[i] || (v2 && i > 0))
+                                continue;
+                        if (v2)
+                                (void) snprintf(path, sizeof(path), "%s",
+                                                cg.base[0][0] ? cg.base[0] : ".");
+                        else
+                                (void) snprintf(path, sizeof(path), "%s%s%s",
+                                                sbx_cg_ctrl_to_string(i), cg.base[i][0] ? "/" : "",
+                                                cg.base[i]);
+                        cg.base_fd[i] = openat(cg.root_fd, path,
+                                               O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (cg.base_fd[i] < 0)
+                                continue;
+                        cg.dir_fd[i] = openat(cg.base_fd[i], cg.name,
+                                              O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                        if (cg.dir_fd[i] < 0) {
+                                cg.base_fd[i] = sbx_safe_close(cg.base_fd[i]);
+                                continue;
+                        }
+                        cg.have |= 1u << i;
+                }
+                if (cg.have) {
+                        log_info("removing cgroup '%s' left by a dead controller", cg.name);
+                        if (cg.ops->kill_all)
+                                (void) cg.ops->kill_all(&cg);
+                        r = cg.ops->destroy(&cg);
+                }
+        }
+        sbx_cgroup_done(&cg);
+        return r;
+}
