@@ -62,6 +62,8 @@ static const struct attr_spec attr_specs[SBX_A_COUNT] = {
     [SBX_A_POLICY_TEXT] = {KIND_BINARY, 64 * 1024, false},
     [SBX_A_STATE] = STR(32),
     [SBX_A_START_TIME] = U64,
+    [SBX_A_PASSWD] = {KIND_STRV, 0, false},
+    [SBX_A_SECCOMP_BPF] = {KIND_BINARY, 4096 * 8, false},
 };
 
 #define A(x) (1ull << SBX_A_##x)
@@ -89,7 +91,8 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
                            A(NAME) | A(POLICY) | A(UID) | A(STATE)},
     [SBX_MSG_CTL_START] = {"CTL_START",
                            A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) | A(CWD) |
-                               A(UID) | A(GID) | A(GROUPS) | A(POLICY_TEXT),
+                               A(UID) | A(GID) | A(GROUPS) | A(POLICY_TEXT) | A(PASSWD) |
+                               A(SECCOMP_BPF),
                            A(POLICY) | A(NAME) | A(ARGV) | A(FLAGS) | A(UID) | A(GID) |
                                A(POLICY_TEXT)},
     [SBX_MSG_CTL_STATE] = {"CTL_STATE",
@@ -260,12 +263,20 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         m->policy_text = d;
                         m->policy_text_len = len;
                         return 0;
+                case SBX_A_SECCOMP_BPF:
+                        if (len == 0 || len % 8 != 0)
+                                return -EBADMSG;
+                        m->bpf = d;
+                        m->bpf_len = len;
+                        return 0;
                 default:
                         return -EBADMSG;
                 }
         case KIND_STRV:
                 if (type == SBX_A_ARGV)
                         return decode_strv(nla, SBX_ARGV_MAX, &m->argv, &m->argc);
+                if (type == SBX_A_PASSWD)
+                        return decode_strv(nla, 3, &m->passwd, &m->n_passwd);
                 return decode_strv(nla, SBX_ENV_MAX, &m->env, &m->envc);
         case KIND_NONE:
         default:
@@ -277,6 +288,7 @@ static void msg_clear(struct sbx_msg *m)
 {
         free(m->argv);
         free(m->env);
+        free(m->passwd);
         free(m->groups);
         memset(m, 0, sizeof(*m));
 }

@@ -69,6 +69,8 @@ enum sbx_attr {
         SBX_A_STATE,       /* string */
         SBX_A_START_TIME,  /* u64: CLOCK_REALTIME seconds */
         SBX_A_ITEM,
+        SBX_A_PASSWD,      /* nested SBX_A_ITEM: user name, home, shell (daemon -> controller) */
+        SBX_A_SECCOMP_BPF, /* binary: struct sock_filter[] the daemon compiled (cached) */
         SBX_A_COUNT,
 };
 
@@ -110,6 +112,10 @@ struct sbx_msg {
         size_t argc;
         const char **env;
         size_t envc;
+        const char **passwd;
+        size_t n_passwd;
+        const void *bpf;
+        size_t bpf_len;
         uint32_t flags, err, errcode, exit_code, exit_signal, signal;
         uint32_t controller_pid, init_pid, uid, gid;
         uint32_t *groups;

@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -37,6 +38,11 @@ extern char **environ;
 /* Signals the init passes on to the command; SIGCHLD is its own. */
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
                                         SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+
+/* The command's system call filter, as the controller sent it. Static: the
+ * init allocates nothing, and the vforked command reads it from here. */
+static struct sock_filter filter_insns[BPF_MAXINSNS];
+static struct sock_fprog filter_prog;
 
 static const char *const step_names[SBX_STEP_COUNT] = {
     [SBX_STEP_WAIT_PARENT] = "waiting for the controller",
@@ -126,7 +132,7 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
         /* Last: the filter (built by the controller) binds only this thread,
          * the command; the init we were vforked from stays unfiltered.
          * no_new_privs is inherited from the init. */
-        r = sbx_seccomp_apply_child(s->seccomp);
+        r = sbx_seccomp_install(&filter_prog);
         if (r < 0)
                 fail(s, SBX_STEP_SECCOMP, r, 0);
         execvp(s->argv[0], s->argv);
@@ -136,6 +142,33 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
 /* vfork: no copy of our page tables and no copy-on-write faults; we wait
  * until the command has exec'd (or failed), which is all we need. The command
  * touches our memory only on its way to execve, and we are single-threaded. */
+static int receive_filter(const struct sbx_sandbox *s)
+{
+        struct sbx_sync hdr;
+        struct iovec iov[2] = {
+            {.iov_base = &hdr, .iov_len = sizeof(hdr)},
+            {.iov_base = filter_insns, .iov_len = sizeof(filter_insns)},
+        };
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        ssize_t n;
+
+        do
+                n = recvmsg(s->sync_fd, &mh, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return sbx_negerrno();
+        /* End of stream: the controller died; do nothing more. */
+        if (n == 0)
+                _exit(1);
+        if ((size_t) n < sizeof(hdr) || hdr.kind != SBX_SYNC_FILTER || hdr.value <= 0 ||
+            hdr.value > BPF_MAXINSNS ||
+            (size_t) n != sizeof(hdr) + (size_t) hdr.value * sizeof(struct sock_filter))
+                return -EBADMSG;
+        filter_prog.len = (unsigned short) hdr.value;
+        filter_prog.filter = filter_insns;
+        return 0;
+}
+
 static pid_t spawn_command(const struct sbx_sandbox *s, int master, const sigset_t *mask)
 {
         pid_t pid = vfork(); /* NOLINT(clang-analyzer-security.insecureAPI.vfork): see above */
@@ -305,6 +338,9 @@ void sbx_child_main(const struct sbx_sandbox *s)
                 sync_send(s->sync_fd, SBX_SYNC_PTY, 0, 0, 0, master);
         }
 
+        r = receive_filter(s);
+        if (r < 0)
+                fail(s, SBX_STEP_SECCOMP, r, 0);
         cmd = spawn_command(s, master, &mask);
         if (cmd < 0)
                 fail(s, SBX_STEP_FORK, sbx_negerrno(), 0);

@@ -126,7 +126,11 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
         }
         s->clone_flags = sbx_ns_clone_flags(s->policy);
 
-        r = sbx_user_from_creds(m->uid, m->gid, m->groups, m->n_groups, &s->user);
+        if (m->n_passwd == 3)
+                r = sbx_user_new(m->uid, m->gid, m->groups, m->n_groups, m->passwd[0], m->passwd[1],
+                                 m->passwd[2], &s->user);
+        else
+                r = sbx_user_from_creds(m->uid, m->gid, m->groups, m->n_groups, &s->user);
         if (r < 0) {
                 reply_error(c, r, SBX_ERR_DENIED, "caller has no passwd entry");
                 return r;
@@ -158,17 +162,6 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 }
         }
 
-        {
-                cleanup_free char *serr = NULL;
-
-                r = sbx_seccomp_prepare(s->policy, &s->seccomp, &serr);
-                if (r < 0) {
-                        reply_error(c, r, SBX_ERR_SETUP,
-                                    serr ? serr : "cannot build the system call filter");
-                        return r;
-                }
-        }
-
         /* Last, since it is host-visible state: only with limits, so a policy
          * without any costs no cgroup work at all. */
         if (s->policy->limits.set) {
@@ -180,6 +173,38 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                         return r;
                 }
                 s->cgroup_ns = true;
+        }
+        return 0;
+}
+
+static void kill_init(struct controller *c, int sig);
+
+/* The system call filter is built here, after the clone: libseccomp's work
+ * then overlaps the init's mount set-up instead of delaying the clone. The
+ * init waits for it before it starts the command. */
+static int send_filter(struct controller *c)
+{
+        cleanup_free char *err = NULL;
+        const struct sock_fprog *prog;
+        struct sbx_sync hdr = {.kind = SBX_SYNC_FILTER};
+        struct iovec iov[2];
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+        int r = c->sb.seccomp ? 0 : sbx_seccomp_prepare(c->sb.policy, &c->sb.seccomp, &err);
+
+        if (r < 0) {
+                reply_error(c, r, SBX_ERR_SETUP, err ? err : "cannot build the system call filter");
+                kill_init(c, SIGKILL);
+                return r;
+        }
+        prog = sbx_seccomp_prog(c->sb.seccomp);
+        hdr.value = prog->len;
+        iov[0] = (struct iovec){.iov_base = &hdr, .iov_len = sizeof(hdr)};
+        iov[1] = (struct iovec){.iov_base = prog->filter,
+                                .iov_len = prog->len * sizeof(struct sock_filter)};
+        if (sendmsg(c->sync_fd, &mh, MSG_NOSIGNAL) < 0) {
+                r = log_error_errno(sbx_negerrno(), "Failed to send the filter: %m");
+                kill_init(c, SIGKILL);
+                return r;
         }
         return 0;
 }
@@ -224,7 +249,7 @@ static int start(struct controller *c)
         }
         if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
                 return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
-        return 0;
+        return send_filter(c);
 }
 
 static void send_state(struct controller *c, const char *state)
@@ -613,6 +638,9 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
         }
         log_debug("start request received");
         r = prepare(&c, &m, fds, n_fds);
+        /* The daemon's cached filter for this exact policy, if it sent one. */
+        if (r >= 0 && m.bpf && sbx_seccomp_from_bpf(m.bpf, m.bpf_len, &c.sb.seccomp) < 0)
+                c.sb.seccomp = NULL;
         sbx_msg_done(&m);
         if (r < 0) {
                 if (!c.reported)

@@ -58,6 +58,7 @@ enum sbx_sync_kind {
         SBX_SYNC_READY,     /* value = the command's pid inside the sandbox */
         SBX_SYNC_EXIT,      /* value = the command's wait status */
         SBX_SYNC_GO,        /* controller -> child: set-up from outside is done */
+        SBX_SYNC_FILTER,    /* controller -> child: value = BPF instructions that follow */
 };
 
 struct sbx_sync {

@@ -459,13 +459,43 @@ size_t sbx_seccomp_size(const struct sbx_seccomp *f)
         return f ? f->prog.len : 0;
 }
 
-int sbx_seccomp_apply_child(const struct sbx_seccomp *f)
+int sbx_seccomp_install(const struct sock_fprog *prog)
 {
-        if (!f)
-                return 0;
-        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &f->prog, 0, 0) < 0)
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, prog, 0, 0) < 0)
                 return sbx_negerrno();
         return 0;
+}
+
+int sbx_seccomp_apply_child(const struct sbx_seccomp *f)
+{
+        return f ? sbx_seccomp_install(&f->prog) : 0;
+}
+
+int sbx_seccomp_from_bpf(const void *insns, size_t len, struct sbx_seccomp **ret)
+{
+        struct sbx_seccomp *f;
+
+        if (len == 0 || len % sizeof(struct sock_filter) != 0 ||
+            len / sizeof(struct sock_filter) > BPF_MAXINSNS)
+                return -EINVAL;
+        f = calloc(1, sizeof(*f));
+        if (!f)
+                return -ENOMEM;
+        f->insns = malloc(len);
+        if (!f->insns) {
+                free(f);
+                return -ENOMEM;
+        }
+        memcpy(f->insns, insns, len);
+        f->prog.len = (unsigned short) (len / sizeof(struct sock_filter));
+        f->prog.filter = f->insns;
+        *ret = f;
+        return 0;
+}
+
+const struct sock_fprog *sbx_seccomp_prog(const struct sbx_seccomp *f)
+{
+        return &f->prog;
 }
 
 struct sbx_seccomp *sbx_seccomp_free(struct sbx_seccomp *f)

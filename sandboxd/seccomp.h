@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <linux/filter.h>
+
 struct sbx_policy;
 struct sbx_seccomp;
 
@@ -53,6 +55,15 @@ size_t sbx_seccomp_size(const struct sbx_seccomp *f);
 /* Installs the prepared filter in the calling thread. no_new_privs must be set.
  * No allocation, async-signal-safe. NULL: nothing to do. Returns -errno. */
 int sbx_seccomp_apply_child(const struct sbx_seccomp *f);
+
+/* A filter from BPF instructions compiled elsewhere (the daemon's cache). */
+int sbx_seccomp_from_bpf(const void *insns, size_t len, struct sbx_seccomp **ret);
+
+/* The exported BPF program (for sending to the sandbox's init). */
+const struct sock_fprog *sbx_seccomp_prog(const struct sbx_seccomp *f);
+
+/* Child side: installs PROG, with one prctl() and no allocation. */
+int sbx_seccomp_install(const struct sock_fprog *prog);
 
 struct sbx_seccomp *sbx_seccomp_free(struct sbx_seccomp *f);
 static inline void sbx_seccomp_freep(struct sbx_seccomp **f)

@@ -33,7 +33,9 @@
 #include "protocol.h"
 #include "registry.h"
 #include "cgroup.h"
+#include "seccomp-cache.h"
 #include "server.h"
+#include "user.h"
 
 #define MAX_PEER_GROUPS 1024
 
@@ -50,6 +52,7 @@ struct server {
         int listen_fd, epoll_fd, signal_fd, policy_dir_fd, controller_fd;
         char socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
         int spare_fd; /* a controller started ahead, waiting for a request */
+        struct sbx_seccomp_cache *filters;
         pid_t spare_pid;
         struct conn *conns;
         struct sbx_registry reg;
@@ -175,17 +178,6 @@ static bool name_valid(const char *name)
                       (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
                         return false;
         return true;
-}
-
-static int user_name(uid_t uid, char *buf, size_t n)
-{
-        struct passwd pw, *res = NULL;
-        char pwbuf[4096];
-
-        if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &res) != 0 || !res)
-                return -ENOENT;
-        (void) snprintf(buf, n, "%s", pw.pw_name);
-        return 0;
 }
 
 /* Starts a controller with CTL as its fd 3, from the binary opened at start-up.
@@ -348,8 +340,10 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         cleanup_free char *text = NULL;
         cleanup_free char *err = NULL;
         cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
-        char uname[256] = "", name[80], e1[128], e2[128], e3[256];
-        size_t want_fds = 0, len = 0;
+        cleanup_(sbx_user_donep) struct sbx_user u = {};
+        char name[80], e1[128], e2[128], e3[256];
+        const void *bpf = NULL;
+        size_t want_fds = 0, len = 0, bpf_len = 0;
         struct sbx_msg_builder *b = NULL;
         struct sbx_container *ct;
         int send_fds[SBX_MAX_FDS], r;
@@ -370,7 +364,10 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
                        "terminals, not directories");
                 return false;
         }
-        (void) user_name(c->cred.uid, uname, sizeof(uname));
+        if (sbx_user_from_creds(c->cred.uid, c->cred.gid, c->groups, c->n_groups, &u) < 0) {
+                refuse(c, -ENOENT, SBX_ERR_DENIED, m->policy, "%s", "caller has no passwd entry");
+                return false;
+        }
 
         r = read_policy_text(s, m->policy, &text, &len, &err);
         if (r == -ENOENT) {
@@ -388,8 +385,7 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
                        err ? err : strerror(-r));
                 return false;
         }
-        if (!uname[0] ||
-            !sbx_access_allowed(p, c->cred.uid, c->cred.gid, c->groups, c->n_groups, uname)) {
+        if (!sbx_access_allowed(p, c->cred.uid, c->cred.gid, c->groups, c->n_groups, u.name)) {
                 refuse(c, -EPERM, SBX_ERR_DENIED, m->policy,
                        "user is not allowed to use policy '%s' (see its [Access] section)",
                        m->policy);
@@ -433,6 +429,14 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         (void) sbx_msg_put_u32(b, SBX_A_GID, c->cred.gid);
         (void) sbx_msg_put_binary(b, SBX_A_GROUPS, c->groups, c->n_groups * sizeof(gid_t));
         (void) sbx_msg_put_binary(b, SBX_A_POLICY_TEXT, text, len);
+        {
+                const char *pw[] = {u.name, u.home, u.shell};
+
+                (void) sbx_msg_put_strv(b, SBX_A_PASSWD, pw, 3);
+        }
+        /* Without it the controller compiles the filter itself. */
+        if (sbx_seccomp_cache_get(s->filters, p, text, len, &bpf, &bpf_len) >= 0)
+                (void) sbx_msg_put_binary(b, SBX_A_SECCOMP_BPF, bpf, bpf_len);
 
         ct = sbx_registry_add(&s->reg, name, m->policy, m->argv[0], c->cred.uid);
         if (!ct)
@@ -460,7 +464,7 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         }
         log_notice(
             "accepted run: uid=%u user='%s' policy='%s' name='%s' command='%s' controller=%d",
-            c->cred.uid, esc(uname, e1, sizeof(e1)), m->policy, name,
+            c->cred.uid, esc(u.name, e1, sizeof(e1)), m->policy, name,
             esc(m->argv[0], e3, sizeof(e3)), (int) pid);
         (void) e2;
         spare_spawn(s);
@@ -812,6 +816,9 @@ static int setup(struct server *s)
         sigset_t mask;
         int r;
 
+        s->filters = sbx_seccomp_cache_new();
+        if (!s->filters)
+                return -ENOMEM;
         if (mkdir(s->cfg->run_dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(sbx_negerrno(), "Cannot create %s: %m", s->cfg->run_dir);
         s->policy_dir_fd = open(s->cfg->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -910,6 +917,7 @@ out:
         }
         /* The spare sees end of stream and exits. */
         (void) sbx_safe_close(s.spare_fd);
+        s.filters = sbx_seccomp_cache_free(s.filters);
         (void) sbx_safe_close(s.epoll_fd);
         (void) sbx_safe_close(s.signal_fd);
         (void) sbx_safe_close(s.policy_dir_fd);

@@ -20,4 +20,12 @@ struct sbx_user {
  * credentials. -ENOENT if the uid has no passwd entry. */
 int sbx_user_from_creds(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups,
                         struct sbx_user *ret);
+/* Same, from passwd fields the daemon already looked up (a fresh controller's
+ * first NSS lookup costs more than the rest of its set-up). */
+int sbx_user_new(uid_t uid, gid_t gid, const gid_t *groups, size_t n_groups, const char *name,
+                 const char *home, const char *shell, struct sbx_user *ret);
 void sbx_user_done(struct sbx_user *u);
+static inline void sbx_user_donep(struct sbx_user *u)
+{
+        sbx_user_done(u);
+}
