@@ -64,6 +64,9 @@ static const struct attr_spec attr_specs[SBX_A_COUNT] = {
     [SBX_A_START_TIME] = U64,
     [SBX_A_PASSWD] = {KIND_STRV, 0, false},
     [SBX_A_SECCOMP_BPF] = {KIND_BINARY, 4096 * 8, false},
+    [SBX_A_STATS] = {KIND_BINARY, sizeof(struct sbx_wire_stats), true},
+    [SBX_A_CPU_PERCPU] = {KIND_BINARY, SBX_STATS_CPUS_MAX * 8, false},
+    [SBX_A_SETTINGS] = {KIND_STRV, 0, false},
 };
 
 #define A(x) (1ull << SBX_A_##x)
@@ -100,6 +103,12 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
                                A(ARGV),
                            A(STATE)},
     [SBX_MSG_CTL_STOP] = {"CTL_STOP", 0, 0},
+    [SBX_MSG_STATS] = {"STATS", A(NAME), A(NAME)},
+    [SBX_MSG_STATS_REPLY] = {"STATS_REPLY", A(STATS) | A(CPU_PERCPU), A(STATS)},
+    [SBX_MSG_CTL_STATS] = {"CTL_STATS", 0, 0},
+    [SBX_MSG_SET] = {"SET", A(NAME) | A(SETTINGS), A(NAME) | A(SETTINGS)},
+    [SBX_MSG_SET_REPLY] = {"SET_REPLY", A(SETTINGS), A(SETTINGS)},
+    [SBX_MSG_CTL_SET] = {"CTL_SET", A(SETTINGS), A(SETTINGS)},
 };
 
 static const char *const err_names[SBX_ERR_COUNT] = {
@@ -269,6 +278,22 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         m->bpf = d;
                         m->bpf_len = len;
                         return 0;
+                case SBX_A_STATS:
+                        memcpy(&m->stats, d, sizeof(m->stats));
+                        if ((m->stats.have & ~(uint32_t) SBX_STATS_HAVE_ALL) ||
+                            (m->stats.cgroup_version != 1 && m->stats.cgroup_version != 2))
+                                return -EBADMSG;
+                        return 0;
+                case SBX_A_CPU_PERCPU:
+                        /* Attribute data is only 4-byte aligned: copy. */
+                        if (len == 0 || len % 8 != 0)
+                                return -EBADMSG;
+                        m->n_percpu = len / 8;
+                        m->percpu = malloc(len);
+                        if (!m->percpu)
+                                return -ENOMEM;
+                        memcpy(m->percpu, d, len);
+                        return 0;
                 default:
                         return -EBADMSG;
                 }
@@ -277,6 +302,13 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         return decode_strv(nla, SBX_ARGV_MAX, &m->argv, &m->argc);
                 if (type == SBX_A_PASSWD)
                         return decode_strv(nla, 3, &m->passwd, &m->n_passwd);
+                if (type == SBX_A_SETTINGS) {
+                        int r = decode_strv(nla, SBX_SETTINGS_MAX, &m->settings, &m->n_settings);
+
+                        if (r >= 0 && m->n_settings == 0)
+                                r = -EBADMSG;
+                        return r;
+                }
                 return decode_strv(nla, SBX_ENV_MAX, &m->env, &m->envc);
         case KIND_NONE:
         default:
@@ -290,6 +322,8 @@ static void msg_clear(struct sbx_msg *m)
         free(m->env);
         free(m->passwd);
         free(m->groups);
+        free(m->percpu);
+        free(m->settings);
         memset(m, 0, sizeof(*m));
 }
 

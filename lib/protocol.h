@@ -42,6 +42,13 @@ enum sbx_msg_type {
         SBX_MSG_CTL_START,
         SBX_MSG_CTL_STATE,
         SBX_MSG_CTL_STOP,
+        /* resource accounting and live limits (client -> daemon -> controller) */
+        SBX_MSG_STATS,       /* client -> daemon: NAME */
+        SBX_MSG_STATS_REPLY, /* controller -> daemon -> client: STATS [CPU_PERCPU] */
+        SBX_MSG_CTL_STATS,   /* daemon -> controller */
+        SBX_MSG_SET,         /* client -> daemon: NAME SETTINGS */
+        SBX_MSG_SET_REPLY,   /* controller -> daemon -> client: SETTINGS applied */
+        SBX_MSG_CTL_SET,     /* daemon -> controller: SETTINGS */
         SBX_MSG_TYPE_END,
 };
 
@@ -71,6 +78,9 @@ enum sbx_attr {
         SBX_A_ITEM,
         SBX_A_PASSWD,      /* nested SBX_A_ITEM: user name, home, shell (daemon -> controller) */
         SBX_A_SECCOMP_BPF, /* binary: struct sock_filter[] the daemon compiled (cached) */
+        SBX_A_STATS,       /* binary: struct sbx_wire_stats */
+        SBX_A_CPU_PERCPU,  /* binary: u64[] nanoseconds per CPU (cgroup v1 only) */
+        SBX_A_SETTINGS,    /* nested SBX_A_ITEM "Key=Value" ([Resources] keys) */
         SBX_A_COUNT,
 };
 
@@ -96,6 +106,31 @@ enum sbx_err {
         SBX_ERR_SETUP, /* the sandbox could not be built */
         SBX_ERR_EXEC,  /* the command could not be executed */
         SBX_ERR_COUNT,
+};
+
+/* Most CPUs in SBX_A_CPU_PERCPU, and settings in one SET. */
+#define SBX_STATS_CPUS_MAX 4096u
+#define SBX_SETTINGS_MAX 32u
+
+/* SBX_A_STATS: a container's counters, read from its cgroup files. A field is
+ * meaningful only when its SBX_STATS_HAVE_* bit is set; limits use UINT64_MAX
+ * for "no limit". */
+enum {
+        SBX_STATS_HAVE_CPU = 1u << 0,    /* cpu_usage_ns */
+        SBX_STATS_HAVE_MEMORY = 1u << 1, /* memory_current, memory_max, oom_kills */
+        SBX_STATS_HAVE_PEAK = 1u << 2,   /* memory_peak */
+        SBX_STATS_HAVE_TASKS = 1u << 3,  /* tasks_current, tasks_max */
+        SBX_STATS_HAVE_IO = 1u << 4,     /* io_read_bytes, io_write_bytes */
+        SBX_STATS_HAVE_ALL = (1u << 5) - 1,
+};
+
+struct sbx_wire_stats {
+        uint32_t have;           /* SBX_STATS_HAVE_* */
+        uint32_t cgroup_version; /* 1 or 2 */
+        uint64_t cpu_usage_ns;
+        uint64_t memory_current, memory_peak, memory_max, oom_kills;
+        uint64_t tasks_current, tasks_max;
+        uint64_t io_read_bytes, io_write_bytes;
 };
 
 struct sbx_wire_hdr {
@@ -124,6 +159,11 @@ struct sbx_msg {
         size_t policy_text_len;
         struct winsize winsize;
         uint64_t start_time;
+        struct sbx_wire_stats stats;
+        uint64_t *percpu; /* allocated, n_percpu entries */
+        size_t n_percpu;
+        const char **settings;
+        size_t n_settings;
 
         void *buf;
 };

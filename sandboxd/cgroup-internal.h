@@ -39,6 +39,23 @@ struct sbx_cgroup_events {
 
 struct sbx_cgroup_ops;
 
+/* One device access rule (DevicePolicy=, DeviceAllow=): TYPE 'c', 'b' or 'a'
+ * (any); MAJOR/MINOR -1 for any; ACCESS SBX_DEV_*. */
+enum {
+        SBX_DEV_READ = 1u << 0,
+        SBX_DEV_WRITE = 1u << 1,
+        SBX_DEV_MKNOD = 1u << 2,
+        SBX_DEV_ALL = (1u << 3) - 1,
+};
+
+struct sbx_device_rule {
+        char type;
+        int64_t major, minor;
+        unsigned access;
+};
+
+#define SBX_DEVICE_RULES_MAX 256
+
 /* One sandbox's cgroup. The caller of ops->create fills in root_fd, base[]
  * and want; the backend fills in the rest. */
 struct sbx_cgroup {
@@ -52,6 +69,10 @@ struct sbx_cgroup {
         int dir_fd[SBX_CG_COUNT];
         int failed_limit;         /* set_limits: the SBX_LIMIT_* that failed, else -1 */
         struct sbx_limits limits; /* a copy, for messages (allowed_cpus not kept) */
+        int64_t io_bw_major[2], io_bw_minor[2]; /* IO{Read,Write}BandwidthMax= disk */
+        bool dev_restrict;                      /* devices: deny all but dev_rules */
+        struct sbx_device_rule *dev_rules;
+        size_t n_dev_rules;
         char *policy;
 };
 
@@ -66,6 +87,8 @@ struct sbx_cgroup_ops {
         int (*kill_all)(struct sbx_cgroup *cg);
         int (*destroy)(struct sbx_cgroup *cg);
         int (*read_events)(struct sbx_cgroup *cg, struct sbx_cgroup_events *ret);
+        /* Fills what the cgroup has; leaves the rest zero (and its bit clear). */
+        int (*read_stats)(struct sbx_cgroup *cg, struct sbx_cgroup_stats *ret);
 };
 
 extern const struct sbx_cgroup_ops sbx_cgroup_v1_ops;
@@ -87,6 +110,40 @@ int sbx_cgroup_name(const char *container, char **ret);
  * stored relative ("" for the root). */
 int sbx_cgroup_parse_self(const char *text, bool v2, char *ret_base[SBX_CG_COUNT]);
 
+/* Resolves a device node PATH (stat in the controller; a fake in tests). */
+typedef int (*sbx_device_resolve_t)(const char *path, char *ret_type, int64_t *ret_major,
+                                    int64_t *ret_minor);
+int sbx_cgroup_device_stat(const char *path, char *ret_type, int64_t *ret_major,
+                           int64_t *ret_minor);
+
+/* The device rules of L, as systemd.resource-control(5) builds them: none and
+ * 0 when nothing is restricted (DevicePolicy=auto without DeviceAllow=), else
+ * 1 with the rules: "closed" (and "auto" with DeviceAllow=) allows the
+ * standard pseudo devices (null, zero, full, random, urandom) and the
+ * terminal devices (tty, ptmx, pts), "strict" only the terminal devices (the
+ * sandbox's console needs them), then each DeviceAllow= entry: a node
+ * through RESOLVE, a class ("char-pts", "block-loop", fnmatch patterns) as
+ * one rule per matching major in PROC_DEVICES (the text of /proc/devices). */
+int sbx_cgroup_device_rules(const struct sbx_limits *l, sbx_device_resolve_t resolve,
+                            const char *proc_devices, struct sbx_device_rule **ret, size_t *ret_n,
+                            char **ret_error);
+
+/* "c 1:3 rwm", "c 136:* rw" (v1 devices.allow). */
+void sbx_device_rule_format(const struct sbx_device_rule *r, char *buf, size_t n);
+
+/* v2: a BPF_PROG_TYPE_CGROUP_DEVICE program (struct bpf_insn[]) allowing RULES,
+ * denying the rest. RET is malloc'd. */
+struct bpf_insn;
+int sbx_cgroup_device_bpf(const struct sbx_device_rule *rules, size_t n, struct bpf_insn **ret,
+                          size_t *ret_n);
+
+/* The whole disk holding block device PATH (a partition's disk: the kernel
+ * throttles disks only), from stat and /sys/dev/block. */
+int sbx_cgroup_block_device(const char *path, int64_t *ret_major, int64_t *ret_minor);
+
+/* Whether L restricts devices (DevicePolicy= closed/strict, or DeviceAllow=). */
+bool sbx_cgroup_devices_restricted(const struct sbx_limits *l);
+
 /* The v1 hierarchies a set of limits needs. */
 unsigned sbx_cgroup_v1_controllers(const struct sbx_limits *l);
 
@@ -105,6 +162,15 @@ int sbx_cg_read(int dir_fd, const char *file, char *buf, size_t size);
 bool sbx_cg_has(int dir_fd, const char *file);
 /* Looks up "KEY N" in a flat keyed file (memory.events, pids.events). */
 int sbx_cg_read_key(int dir_fd, const char *file, const char *key, uint64_t *ret);
+/* Reads a file holding one number, or "max" (UINT64_MAX). */
+int sbx_cg_read_u64(int dir_fd, const char *file, uint64_t *ret);
+/* Sums "MAJ:MIN Read N" / "MAJ:MIN Write N" lines (v1 blkio io_service_bytes). */
+int sbx_cg_parse_blkio_bytes(const char *text, uint64_t *ret_read, uint64_t *ret_write);
+/* Sums "MAJ:MIN rbytes=N wbytes=N ..." lines (v2 io.stat). */
+int sbx_cg_parse_io_stat(const char *text, uint64_t *ret_read, uint64_t *ret_write);
+/* Space-separated numbers (cpuacct.usage_percpu) into a malloc'd array. */
+int sbx_cg_parse_u64_list(const char *text, uint64_t **ret, size_t *ret_n);
+
 /* rmdir NAME under DIR_FD, retrying EBUSY for up to about half a second. */
 int sbx_cg_rmdir(int dir_fd, const char *name);
 /* Kills (SIGKILL) the pids in DIR_FD's cgroup.procs until it is empty. */

@@ -161,13 +161,18 @@ static uint64_t io_weight_to_blkio(uint64_t w)
         return b < 10 ? 10 : b > 1000 ? 1000 : b;
 }
 
+static int v1_set_devices(struct sbx_cgroup *cg);
+
 static int v1_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
 {
         char v[64];
         int fd, r;
 
         cg->failed_limit = -1;
-        if (dir_of(cg, SBX_CG_CPUSET) >= 0) {
+        /* Only a new cpuset (no memory nodes yet): a live update keeps what it has. */
+        if (dir_of(cg, SBX_CG_CPUSET) >= 0 &&
+            (sbx_cg_read(cg->dir_fd[SBX_CG_CPUSET], "cpuset.mems", v, sizeof(v)) <= 0 ||
+             v[strspn(v, " \n")] == '\0')) {
                 r = cpuset_inherit(cg->base_fd[SBX_CG_CPUSET], cg->dir_fd[SBX_CG_CPUSET]);
                 if (r < 0)
                         return fail_limit(cg, SBX_LIMIT_ALLOWED_CPUS, r);
@@ -241,6 +246,26 @@ static int v1_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
                 if (r < 0)
                         return fail_limit(cg, SBX_LIMIT_ALLOWED_CPUS, r);
         }
+        for (int w = 0; w < 2; w++) {
+                int key = w ? SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX : SBX_LIMIT_IO_READ_BANDWIDTH_MAX;
+
+                if (!(l->set & (1u << key)))
+                        continue;
+                /* 0 removes the limit. */
+                (void) snprintf(v, sizeof(v), "%" PRId64 ":%" PRId64 " %" PRIu64,
+                                cg->io_bw_major[w], cg->io_bw_minor[w],
+                                l->io_bandwidth[w] == SBX_LIMIT_INFINITY ? 0 : l->io_bandwidth[w]);
+                r = sbx_cg_write(
+                    dir_of(cg, SBX_CG_BLKIO),
+                    w ? "blkio.throttle.write_bps_device" : "blkio.throttle.read_bps_device", v);
+                if (r < 0)
+                        return fail_limit(cg, key, r);
+        }
+        if (l->set & (1u << SBX_LIMIT_ALLOWED_MEMORY_NODES)) {
+                r = sbx_cg_write(dir_of(cg, SBX_CG_CPUSET), "cpuset.mems", l->allowed_memory_nodes);
+                if (r < 0)
+                        return fail_limit(cg, SBX_LIMIT_ALLOWED_MEMORY_NODES, r);
+        }
         if (l->set & (1u << SBX_LIMIT_IO_WEIGHT)) {
                 fd = dir_of(cg, SBX_CG_BLKIO);
                 (void) snprintf(v, sizeof(v), "%" PRIu64, io_weight_to_blkio(l->io_weight));
@@ -253,7 +278,32 @@ static int v1_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
                 if (r < 0)
                         return fail_limit(cg, SBX_LIMIT_IO_WEIGHT, r);
         }
+        if (cg->dev_restrict &&
+            (l->set & ((1u << SBX_LIMIT_DEVICE_POLICY) | (1u << SBX_LIMIT_DEVICE_ALLOW)))) {
+                r = v1_set_devices(cg);
+                if (r < 0)
+                        return fail_limit(cg,
+                                          (l->set & (1u << SBX_LIMIT_DEVICE_ALLOW))
+                                              ? SBX_LIMIT_DEVICE_ALLOW
+                                              : SBX_LIMIT_DEVICE_POLICY,
+                                          r);
+        }
         return 0;
+}
+
+/* Deny everything, then allow the rules (the kernel checks on open and mknod). */
+static int v1_set_devices(struct sbx_cgroup *cg)
+{
+        int fd = dir_of(cg, SBX_CG_DEVICES);
+        int r = sbx_cg_write(fd, "devices.deny", "a");
+
+        for (size_t i = 0; r >= 0 && i < cg->n_dev_rules; i++) {
+                char rule[64];
+
+                sbx_device_rule_format(&cg->dev_rules[i], rule, sizeof(rule));
+                r = sbx_cg_write(fd, "devices.allow", rule);
+        }
+        return r;
 }
 
 static int v1_kill_all(struct sbx_cgroup *cg)
@@ -285,6 +335,52 @@ static int v1_read_events(struct sbx_cgroup *cg, struct sbx_cgroup_events *ret)
         return 0;
 }
 
+static int v1_read_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *ret)
+{
+        char buf[16384];
+        int fd;
+
+        fd = dir_of(cg, SBX_CG_CPUACCT);
+        if (fd >= 0 && sbx_cg_read_u64(fd, "cpuacct.usage", &ret->cpu_usage_ns) >= 0) {
+                ret->have |= SBX_CGROUP_STATS_CPU;
+                if (sbx_cg_read(fd, "cpuacct.usage_percpu", buf, sizeof(buf)) >= 0 &&
+                    sbx_cg_parse_u64_list(buf, &ret->percpu, &ret->n_percpu) < 0) {
+                        ret->percpu = NULL;
+                        ret->n_percpu = 0;
+                }
+        }
+        fd = dir_of(cg, SBX_CG_MEMORY);
+        if (fd >= 0 && sbx_cg_read_u64(fd, "memory.usage_in_bytes", &ret->memory_current) >= 0 &&
+            sbx_cg_read_u64(fd, "memory.limit_in_bytes", &ret->memory_max) >= 0) {
+                ret->have |= SBX_CGROUP_STATS_MEMORY;
+                /* No limit reads as PAGE_COUNTER_MAX pages, rounded down to a page. */
+                if (ret->memory_max >= (uint64_t) INT64_MAX - 65535)
+                        ret->memory_max = UINT64_MAX;
+                (void) sbx_cg_read_key(fd, "memory.oom_control", "oom_kill", &ret->oom_kills);
+                if (sbx_cg_read_u64(fd, "memory.max_usage_in_bytes", &ret->memory_peak) >= 0)
+                        ret->have |= SBX_CGROUP_STATS_PEAK;
+        }
+        fd = dir_of(cg, SBX_CG_PIDS);
+        if (fd >= 0 && sbx_cg_read_u64(fd, "pids.current", &ret->tasks_current) >= 0 &&
+            sbx_cg_read_u64(fd, "pids.max", &ret->tasks_max) >= 0)
+                ret->have |= SBX_CGROUP_STATS_TASKS;
+        fd = dir_of(cg, SBX_CG_BLKIO);
+        if (fd >= 0) {
+                static const char *const files[] = {"blkio.throttle.io_service_bytes_recursive",
+                                                    "blkio.throttle.io_service_bytes",
+                                                    "blkio.io_service_bytes_recursive"};
+
+                for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                        if (sbx_cg_read(fd, files[i], buf, sizeof(buf)) >= 0) {
+                                (void) sbx_cg_parse_blkio_bytes(buf, &ret->io_read_bytes,
+                                                                &ret->io_write_bytes);
+                                ret->have |= SBX_CGROUP_STATS_IO;
+                                break;
+                        }
+        }
+        return 0;
+}
+
 const struct sbx_cgroup_ops sbx_cgroup_v1_ops = {
     .name = "v1",
     .create = v1_create,
@@ -293,4 +389,5 @@ const struct sbx_cgroup_ops sbx_cgroup_v1_ops = {
     .kill_all = v1_kill_all,
     .destroy = v1_destroy,
     .read_events = v1_read_events,
+    .read_stats = v1_read_stats,
 };

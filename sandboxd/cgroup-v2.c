@@ -5,9 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/bpf.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cgroup-internal.h"
@@ -77,6 +81,8 @@ static void fmt_max(uint64_t v, char *buf, size_t n)
                 (void) snprintf(buf, n, "%" PRIu64, v);
 }
 
+static int v2_set_devices(struct sbx_cgroup *cg);
+
 static int v2_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
 {
         static const struct {
@@ -90,6 +96,9 @@ static int v2_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
             {SBX_LIMIT_CPU_QUOTA, "cpu.max"},
             {SBX_LIMIT_CPU_WEIGHT, "cpu.weight"},
             {SBX_LIMIT_ALLOWED_CPUS, "cpuset.cpus"},
+            {SBX_LIMIT_ALLOWED_MEMORY_NODES, "cpuset.mems"},
+            {SBX_LIMIT_IO_READ_BANDWIDTH_MAX, "io.max"},
+            {SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX, "io.max"},
             {SBX_LIMIT_IO_WEIGHT, "io.weight"},
         };
         int fd = cg->dir_fd[0];
@@ -126,6 +135,20 @@ static int v2_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
                 case SBX_LIMIT_ALLOWED_CPUS:
                         value = l->allowed_cpus;
                         break;
+                case SBX_LIMIT_ALLOWED_MEMORY_NODES:
+                        value = l->allowed_memory_nodes;
+                        break;
+                case SBX_LIMIT_IO_READ_BANDWIDTH_MAX:
+                case SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX: {
+                        int w = files[i].limit == SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX;
+                        char bps[24];
+
+                        fmt_max(l->io_bandwidth[w], bps, sizeof(bps));
+                        (void) snprintf(v, sizeof(v), "%" PRId64 ":%" PRId64 " %s=%s",
+                                        cg->io_bw_major[w], cg->io_bw_minor[w], w ? "wbps" : "rbps",
+                                        bps);
+                        break;
+                }
                 case SBX_LIMIT_IO_WEIGHT:
                         (void) snprintf(v, sizeof(v), "default %" PRIu64, l->io_weight);
                         break;
@@ -138,7 +161,51 @@ static int v2_set_limits(struct sbx_cgroup *cg, const struct sbx_limits *l)
                         return r;
                 }
         }
+        if (cg->dev_restrict &&
+            (l->set & ((1u << SBX_LIMIT_DEVICE_POLICY) | (1u << SBX_LIMIT_DEVICE_ALLOW)))) {
+                int r = v2_set_devices(cg);
+
+                if (r < 0) {
+                        cg->failed_limit = (l->set & (1u << SBX_LIMIT_DEVICE_ALLOW))
+                                               ? SBX_LIMIT_DEVICE_ALLOW
+                                               : SBX_LIMIT_DEVICE_POLICY;
+                        return r;
+                }
+        }
         return 0;
+}
+
+/* Loads the device program and attaches it to the container's cgroup; the
+ * attachment keeps it alive, so its fd is closed. Only testable on a real
+ * cgroup v2 (the qemu harness); the program itself is unit-tested. */
+static int v2_set_devices(struct sbx_cgroup *cg)
+{
+        struct bpf_insn *insns = NULL;
+        size_t n = 0;
+        union bpf_attr a;
+        int prog, r = sbx_cgroup_device_bpf(cg->dev_rules, cg->n_dev_rules, &insns, &n);
+
+        if (r < 0)
+                return r;
+        memset(&a, 0, sizeof(a));
+        a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+        a.insns = (uint64_t) (uintptr_t) insns;
+        a.insn_cnt = (uint32_t) n;
+        a.license = (uint64_t) (uintptr_t) "GPL";
+        prog = (int) syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
+        r = prog < 0 ? sbx_negerrno() : 0;
+        free(insns);
+        if (r < 0)
+                return r;
+        memset(&a, 0, sizeof(a));
+        a.target_fd = (uint32_t) cg->dir_fd[0];
+        a.attach_bpf_fd = (uint32_t) prog;
+        a.attach_type = BPF_CGROUP_DEVICE;
+        a.attach_flags = BPF_F_ALLOW_MULTI;
+        if (syscall(SYS_bpf, BPF_PROG_ATTACH, &a, sizeof(a)) < 0)
+                r = sbx_negerrno();
+        (void) close(prog);
+        return r;
 }
 
 static int v2_kill_all(struct sbx_cgroup *cg)
@@ -166,6 +233,37 @@ static int v2_read_events(struct sbx_cgroup *cg, struct sbx_cgroup_events *ret)
         return 0;
 }
 
+static int v2_read_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *ret)
+{
+        char buf[16384];
+        int fd = cg->dir_fd[0];
+        uint64_t usec;
+
+        if (!(cg->have & 1u))
+                return -ENOENT;
+        /* No per-CPU figures on v2: percpu stays NULL. */
+        if (sbx_cg_read_key(fd, "cpu.stat", "usage_usec", &usec) >= 0) {
+                ret->cpu_usage_ns = usec > UINT64_MAX / 1000 ? UINT64_MAX : usec * 1000;
+                ret->have |= SBX_CGROUP_STATS_CPU;
+        }
+        if (sbx_cg_read_u64(fd, "memory.current", &ret->memory_current) >= 0 &&
+            sbx_cg_read_u64(fd, "memory.max", &ret->memory_max) >= 0) {
+                ret->have |= SBX_CGROUP_STATS_MEMORY;
+                (void) sbx_cg_read_key(fd, "memory.events", "oom_kill", &ret->oom_kills);
+                /* Linux 5.19+. */
+                if (sbx_cg_read_u64(fd, "memory.peak", &ret->memory_peak) >= 0)
+                        ret->have |= SBX_CGROUP_STATS_PEAK;
+        }
+        if (sbx_cg_read_u64(fd, "pids.current", &ret->tasks_current) >= 0 &&
+            sbx_cg_read_u64(fd, "pids.max", &ret->tasks_max) >= 0)
+                ret->have |= SBX_CGROUP_STATS_TASKS;
+        if (sbx_cg_read(fd, "io.stat", buf, sizeof(buf)) >= 0) {
+                (void) sbx_cg_parse_io_stat(buf, &ret->io_read_bytes, &ret->io_write_bytes);
+                ret->have |= SBX_CGROUP_STATS_IO;
+        }
+        return 0;
+}
+
 const struct sbx_cgroup_ops sbx_cgroup_v2_ops = {
     .name = "v2",
     .create = v2_create,
@@ -174,4 +272,5 @@ const struct sbx_cgroup_ops sbx_cgroup_v2_ops = {
     .kill_all = v2_kill_all,
     .destroy = v2_destroy,
     .read_events = v2_read_events,
+    .read_stats = v2_read_stats,
 };

@@ -10,10 +10,34 @@
  * made when the policy sets a [Resources] limit. */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct sbx_cgroup;
 struct sbx_limits;
+
+/* A container's counters, from its cgroup files only (never /proc/PID). A
+ * field is meaningful when its SBX_CGROUP_STATS_* bit is in HAVE; limits are
+ * UINT64_MAX when unlimited. */
+enum {
+        SBX_CGROUP_STATS_CPU = 1u << 0,    /* cpu_usage_ns (percpu on v1) */
+        SBX_CGROUP_STATS_MEMORY = 1u << 1, /* memory_current, memory_max, oom_kills */
+        SBX_CGROUP_STATS_PEAK = 1u << 2,   /* memory_peak */
+        SBX_CGROUP_STATS_TASKS = 1u << 3,  /* tasks_current, tasks_max */
+        SBX_CGROUP_STATS_IO = 1u << 4,     /* io_read_bytes, io_write_bytes */
+};
+
+struct sbx_cgroup_stats {
+        unsigned have;
+        unsigned version; /* 1 or 2 */
+        uint64_t cpu_usage_ns;
+        uint64_t *percpu; /* v1 cpuacct.usage_percpu, malloc'd; NULL on v2 */
+        size_t n_percpu;
+        uint64_t memory_current, memory_peak, memory_max, oom_kills;
+        uint64_t tasks_current, tasks_max;
+        uint64_t io_read_bytes, io_write_bytes;
+};
 
 /* Daemon start-up. On v2, moves the daemon into the leaf "<own>/daemon" and
  * enables the controllers it may use in "<own>/cgroup.subtree_control" (a
@@ -33,6 +57,17 @@ int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid);
 /* After the init exited: a message naming the limit that ended the command
  * ("killed: out of memory (MemoryMax=64M)"), or NULL in *RET when none did. */
 int sbx_cgroup_limit_report(struct sbx_cgroup *cg, char **ret);
+
+/* Reads the counters of CG into *RET (free RET->percpu). */
+int sbx_cgroup_stats(struct sbx_cgroup *cg, struct sbx_cgroup_stats *ret);
+
+/* Live update: writes the limits set in CHANGES (validated by the policy
+ * parser) to the running container's cgroup. On success *RET_CHANGED is a
+ * malloc'd "TasksMax=8 (was 32), ..." description; on error -errno and, when
+ * RET_ERROR is not NULL, a malloc'd message naming the key and value. On v1 a
+ * limit whose hierarchy the container was not created in is refused. */
+int sbx_cgroup_update(struct sbx_cgroup *cg, const struct sbx_limits *changes, char **ret_changed,
+                      char **ret_error);
 
 /* Kills whatever is left in the cgroup, removes it (retrying EBUSY) and frees
  * CG. Idempotent, accepts NULL and a half-built cgroup; returns NULL. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/keyctl.h>
 #include <sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -36,8 +38,8 @@ extern char **environ;
 #endif
 
 /* Signals the init passes on to the command; SIGCHLD is its own. */
-static const int forwarded_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
-                                        SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
+const int sbx_forwarded_signals[SBX_N_FORWARDED_SIGNALS] = {
+    SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 /* The command's system call filter, as the controller sent it. Static: the
  * init allocates nothing, and the vforked command reads it from here. */
@@ -309,8 +311,8 @@ void sbx_child_main(const struct sbx_sandbox *s)
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded_signals); i++)
-                sigaddset(&mask, forwarded_signals[i]);
+        for (size_t i = 0; i < SBX_N_FORWARDED_SIGNALS; i++)
+                sigaddset(&mask, sbx_forwarded_signals[i]);
         /* Blocked signals reach PID 1 even from the parent namespace, unlike
          * default-handled ones, so the controller can signal us. */
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
@@ -318,6 +320,12 @@ void sbx_child_main(const struct sbx_sandbox *s)
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (sfd < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
+
+        /* A fresh, anonymous session keyring: not the controller's (inherited
+         * from the daemon), which every sandbox would otherwise possess and
+         * share. Joined as root, so it counts against root's key quota. */
+        if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+                fail(s, SBX_STEP_CREDENTIALS, sbx_negerrno(), 0);
 
         /* From here on the user, with no capabilities: the init and the command
          * alike (the command inherits this). The init has the command's uid so

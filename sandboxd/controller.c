@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -47,6 +48,7 @@ struct controller {
         int cmd_status;
         int setup_step, setup_err, setup_value; /* first error from the child */
         struct sbx_cgroup *cg;                  /* NULL when the policy sets no [Resources] limit */
+        const char *run_dir;                    /* the daemon's, hidden from the sandbox */
 };
 
 static void sandbox_done(struct sbx_sandbox *s)
@@ -88,6 +90,29 @@ static void reply_error(struct controller *c, int error, enum sbx_err code, cons
         if (c->client_fd >= 0)
                 (void) sbx_msg_send_error(c->client_fd, error, code, "%s", msg);
         c->reported = true;
+}
+
+/* The daemon's run dir (its socket, the controllers' sockets) is never
+ * reachable inside: a sandbox that could talk to sandboxd could start another
+ * one under a laxer policy. Added as "-RUN_DIR" to InaccessiblePaths=, so it
+ * is dropped where the policy already hides it (PrivateTmp=, a tmpfs on /run). */
+static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
+{
+        struct sbx_path *paths;
+
+        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
+            !(p->namespaces & (1u << SBX_NS_MOUNT)))
+                return 0;
+        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
+        if (!paths)
+                return -ENOMEM;
+        p->inaccessible_paths = paths;
+        paths[p->n_inaccessible_paths] =
+            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
+        if (!paths[p->n_inaccessible_paths].path)
+                return -ENOMEM;
+        p->n_inaccessible_paths++;
+        return 0;
 }
 
 /* Turns the CTL_START message into a decided sandbox. Errors go to the client. */
@@ -155,6 +180,9 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 return r;
 
         if (s->clone_flags & CLONE_NEWNS) {
+                r = hide_run_dir(s->policy, c->run_dir);
+                if (r < 0)
+                        return r;
                 r = sbx_mount_plan_build(s->policy, &s->user, &s->mounts, &err);
                 if (r < 0) {
                         reply_error(c, r, SBX_ERR_SETUP, err ? err : "cannot plan the mounts");
@@ -391,9 +419,6 @@ static void on_sync(struct controller *c)
         }
 }
 
-static const int client_signals[] = {SIGHUP,  SIGINT,   SIGQUIT, SIGTERM, SIGUSR1,
-                                     SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
-
 static void on_client(struct controller *c)
 {
         struct sbx_msg m;
@@ -408,8 +433,8 @@ static void on_client(struct controller *c)
                 kill_init(c, SIGKILL);
                 return;
         }
-        for (size_t i = 0; i < ELEMENTSOF(client_signals); i++)
-                if ((uint32_t) client_signals[i] == m.signal) {
+        for (size_t i = 0; i < SBX_N_FORWARDED_SIGNALS; i++)
+                if ((uint32_t) sbx_forwarded_signals[i] == m.signal) {
                         kill_init(c, (int) m.signal);
                         break;
                 }
@@ -430,6 +455,120 @@ static void arm_stop_timer(struct controller *c)
         kill_init(c, SIGTERM);
 }
 
+/* CTL_STATS: the counters of our cgroup, or an error saying there is none. */
+static void reply_stats(struct controller *c)
+{
+        struct sbx_cgroup_stats st = {};
+        struct sbx_wire_stats w;
+        struct sbx_msg_builder *b;
+        int r;
+
+        if (!c->cg) {
+                (void) sbx_msg_send_error(c->ctl_fd, ENODATA, SBX_ERR_NOT_FOUND,
+                                          "no cgroup: the policy sets no [Resources] limits");
+                return;
+        }
+        r = sbx_cgroup_stats(c->cg, &st);
+        if (r < 0) {
+                (void) sbx_msg_send_error(c->ctl_fd, r, SBX_ERR_INTERNAL,
+                                          "cannot read the cgroup: %s", strerror(-r));
+                return;
+        }
+        w = (struct sbx_wire_stats){.have = st.have,
+                                    .cgroup_version = st.version,
+                                    .cpu_usage_ns = st.cpu_usage_ns,
+                                    .memory_current = st.memory_current,
+                                    .memory_peak = st.memory_peak,
+                                    .memory_max = st.memory_max,
+                                    .oom_kills = st.oom_kills,
+                                    .tasks_current = st.tasks_current,
+                                    .tasks_max = st.tasks_max,
+                                    .io_read_bytes = st.io_read_bytes,
+                                    .io_write_bytes = st.io_write_bytes};
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        if (b) {
+                (void) sbx_msg_put_binary(b, SBX_A_STATS, &w, sizeof(w));
+                if (st.n_percpu > 0 && st.n_percpu <= SBX_STATS_CPUS_MAX)
+                        (void) sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, st.percpu,
+                                                  st.n_percpu * sizeof(uint64_t));
+                r = sbx_msg_send(c->ctl_fd, b, NULL, 0);
+                sbx_msg_builder_free(b);
+        }
+        if (!b || r < 0)
+                (void) sbx_msg_send_error(c->ctl_fd, b ? r : -ENOMEM, SBX_ERR_INTERNAL,
+                                          "cannot send the statistics");
+        free(st.percpu);
+}
+
+/* CTL_SET: "Key=Value" [Resources] settings, validated by the policy parser
+ * exactly as in a policy file, then written to our cgroup. */
+static void reply_set(struct controller *c, const struct sbx_msg *m)
+{
+        cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
+        cleanup_free char *text = NULL, *err = NULL, *changed = NULL;
+        struct sbx_msg_builder *b;
+        size_t len = 0;
+        FILE *f;
+        int r;
+
+        if (!c->cg) {
+                (void) sbx_msg_send_error(c->ctl_fd, ENODATA, SBX_ERR_NOT_FOUND,
+                                          "no cgroup: the policy sets no [Resources] limits, so "
+                                          "there is nothing to change");
+                return;
+        }
+        f = open_memstream(&text, &len);
+        if (!f) {
+                (void) sbx_msg_send_error(c->ctl_fd, ENOMEM, SBX_ERR_INTERNAL, "out of memory");
+                return;
+        }
+        /* The parser wants a [Sandbox] section; an empty one adds nothing. */
+        (void) fputs("[Sandbox]\n[Resources]\n", f);
+        for (size_t i = 0; i < m->n_settings; i++) {
+                const char *s = m->settings[i];
+                size_t k = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+                /* One "Key=Value" line each: no section headers, comments or
+                 * extra lines can be smuggled into the text. */
+                if (k == 0 || s[k] != '=' || strpbrk(s, "\n\r")) {
+                        (void) fclose(f);
+                        (void) sbx_msg_send_error(c->ctl_fd, EINVAL, SBX_ERR_BAD_REQUEST,
+                                                  "expected KEY=VALUE, got '%s'", s);
+                        return;
+                }
+                (void) fprintf(f, "%s\n", s);
+        }
+        if (fclose(f) != 0) {
+                (void) sbx_msg_send_error(c->ctl_fd, ENOMEM, SBX_ERR_INTERNAL, "out of memory");
+                return;
+        }
+        r = sbx_policy_parse_string(text, len, c->sb.policy->name, "set", &p, &err);
+        if (r >= 0 && !p->limits.set)
+                r = -EINVAL;
+        if (r < 0) {
+                (void) sbx_msg_send_error(c->ctl_fd, r, SBX_ERR_BAD_POLICY, "%s",
+                                          err ? err : "no [Resources] limit given");
+                return;
+        }
+        r = sbx_cgroup_update(c->cg, &p->limits, &changed, &err);
+        if (r < 0) {
+                (void) sbx_msg_send_error(c->ctl_fd, r, SBX_ERR_SETUP, "%s",
+                                          err ? err : strerror(-r));
+                return;
+        }
+        log_info("limits changed: %s", changed);
+        b = sbx_msg_new(SBX_MSG_SET_REPLY);
+        if (!b)
+                return;
+        {
+                const char *v[] = {changed};
+
+                (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, v, 1);
+        }
+        (void) sbx_msg_send(c->ctl_fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+}
+
 static void on_ctl(struct controller *c)
 {
         struct sbx_msg m;
@@ -443,7 +582,10 @@ static void on_ctl(struct controller *c)
         if (m.type == SBX_MSG_CTL_STOP) {
                 log_info("stop requested");
                 arm_stop_timer(c);
-        }
+        } else if (m.type == SBX_MSG_CTL_STATS)
+                reply_stats(c);
+        else if (m.type == SBX_MSG_CTL_SET)
+                reply_set(c, &m);
         sbx_msg_done(&m);
 }
 
@@ -609,6 +751,7 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
                                .timer_fd = -1,
                                .state_fd = -1,
                                .pty_fd = -1,
+                               .run_dir = run_dir,
                                .sb = {.stdio = {-1, -1, -1}, .sync_fd = -1}};
         int fds[SBX_MAX_FDS];
         size_t n_fds = 0;

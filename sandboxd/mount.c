@@ -77,6 +77,7 @@ enum entry_kind {
          * first, so that access entries apply to what they mounted. */
         ENTRY_PROC,
         ENTRY_DEV,
+        ENTRY_SYS,
         ENTRY_PRIVATE_TMP,
         ENTRY_TMPFS,
         ENTRY_BIND,
@@ -118,6 +119,7 @@ static const char *const proc_read_only[] = {"/proc/sys", "/proc/sysrq-trigger",
                                              "/proc/bus"};
 
 static const char *const origin_proc = "Namespaces=pid";
+static const char *const origin_sys = "Namespaces=net";
 static const char *const origin_dev = "PrivateDevices";
 static const char *const origin_tmp = "PrivateTmp";
 
@@ -494,6 +496,14 @@ static int collect_entries(const struct sbx_policy *p, const struct sbx_user *u,
                 if (!e->target)
                         return -ENOMEM;
         }
+        /* The host's sysfs shows the host's network devices: a private network
+         * gets a fresh one, which shows only its own. */
+        if (p->namespaces & (1u << SBX_NS_NET)) {
+                e = entry_new(es, n, ENTRY_SYS, origin_sys);
+                e->target = strdup("/sys");
+                if (!e->target)
+                        return -ENOMEM;
+        }
         return 0;
 }
 
@@ -588,8 +598,8 @@ static int analyze_access(struct entry *es, size_t i, char **ret_error)
                 return 0;
         }
 
-        if (!c || c->kind == ENTRY_PROC) {
-                /* The fresh /proc shows the same kernel files as the host's. */
+        if (!c || c->kind == ENTRY_PROC || c->kind == ENTRY_SYS) {
+                /* The fresh /proc and /sys show the same kernel files as the host's. */
                 r = host_path_check(e->target);
                 if (r == -ENOENT && e->ignore_missing) {
                         log_debug("%s: '%s' does not exist, ignoring", e->origin, e->target);
@@ -641,7 +651,7 @@ static int analyze_mount(struct entry *es, size_t i, char **ret_error)
         if (c && streq(c->target, e->target))
                 return plan_error(ret_error, -EINVAL, "%s: '%s' is also mounted by %s", e->origin,
                                   e->target, c->origin);
-        if (!c || c->kind == ENTRY_PROC) {
+        if (!c || c->kind == ENTRY_PROC || c->kind == ENTRY_SYS) {
                 r = host_path_check(e->target);
                 if (r == -ENOENT && e->kind == ENTRY_PRIVATE_TMP && e->ignore_missing) {
                         e->dropped = true;
@@ -830,7 +840,32 @@ static int expand_proc(struct sbx_mount_plan *plan, const struct entry *e)
         return 0;
 }
 
-static int expand_entry(struct sbx_mount_plan *plan, struct entry *e)
+/* A fresh sysfs, read-only, and the host's cgroup mounts on its fs/cgroup (the
+ * sandbox's limits stay readable; the files are root's). READ_ONLY: "/" is in
+ * ReadOnlyPaths=, which was applied before these mounts existed. */
+static int expand_sys(struct sbx_mount_plan *plan, const struct entry *e, bool read_only)
+{
+        static const char cgroup[] = "/sys/fs/cgroup";
+        struct mount_op *op = op_new(plan, OP_FS, e->origin, "sysfs", e->target);
+
+        if (!op)
+                return -ENOMEM;
+        op->fstype = "sysfs";
+        op->attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+        if (op_set(&op->create_root, e->create_root) < 0)
+                return -ENOMEM;
+        if (host_path_check(cgroup) < 0)
+                return 0;
+        op = op_new(plan, OP_BIND, e->origin, "cgroups", cgroup);
+        if (!op)
+                return -ENOMEM;
+        op->recursive = true;
+        op->attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                    (read_only ? MOUNT_ATTR_RDONLY : 0);
+        return op_set(&op->source, cgroup);
+}
+
+static int expand_entry(struct sbx_mount_plan *plan, struct entry *e, bool root_read_only)
 {
         static const enum op_type access_ops[] = {
             [ENTRY_INACCESSIBLE] = OP_INACCESSIBLE,
@@ -845,6 +880,8 @@ static int expand_entry(struct sbx_mount_plan *plan, struct entry *e)
                 return expand_dev(plan, e);
         case ENTRY_PROC:
                 return expand_proc(plan, e);
+        case ENTRY_SYS:
+                return expand_sys(plan, e, root_read_only);
         case ENTRY_PRIVATE_TMP:
         case ENTRY_TMPFS:
                 op = op_new(plan, OP_FS, e->origin, NULL, e->target);
@@ -903,6 +940,7 @@ int sbx_mount_plan_build(const struct sbx_policy *p, const struct sbx_user *u,
         struct sbx_mount_plan *plan = NULL;
         struct entry *es = NULL;
         size_t n = 0, cap;
+        bool root_read_only = false;
         struct stat st;
         int r;
 
@@ -934,7 +972,7 @@ int sbx_mount_plan_build(const struct sbx_policy *p, const struct sbx_user *u,
         plan->mntns_ino = st.st_ino;
 
         cap = p->n_read_only_paths + p->n_read_write_paths + p->n_inaccessible_paths + p->n_binds +
-              p->n_tmpfs + 4;
+              p->n_tmpfs + 5;
         es = calloc(cap, sizeof(*es));
         if (!es) {
                 r = -ENOMEM;
@@ -954,16 +992,19 @@ int sbx_mount_plan_build(const struct sbx_policy *p, const struct sbx_user *u,
 
         /* A composite entry adds at most this many ops; each other entry one. */
         plan->ops = calloc(n + ELEMENTSOF(dev_nodes) + ELEMENTSOF(dev_links) + 3 +
-                               ELEMENTSOF(proc_read_only),
+                               ELEMENTSOF(proc_read_only) + 1,
                            sizeof(*plan->ops));
         if (!plan->ops) {
                 r = -ENOMEM;
                 goto finish;
         }
+        for (size_t i = 0; i < n; i++)
+                if (!es[i].dropped && es[i].kind == ENTRY_READ_ONLY && streq(es[i].target, "/"))
+                        root_read_only = true;
         for (size_t i = 0; i < n; i++) {
                 if (es[i].dropped)
                         continue;
-                r = expand_entry(plan, &es[i]);
+                r = expand_entry(plan, &es[i], root_read_only);
                 if (r < 0)
                         goto finish;
         }

@@ -739,12 +739,7 @@ static int parse_environment(struct ctx *c, const char *value)
 
 /* ---- [Resources] ------------------------------------------------------- */
 
-/* The limits built so far are stored (cgroup.c applies them); the other keys
- * (AllowedMemoryNodes, IO bandwidth, devices) are validated, then refused. */
-static int refuse_resources(struct ctx *c)
-{
-        return fail_key(c, "valid, but resource limits are " NOT_SUPPORTED);
-}
+/* Every key here is stored in struct sbx_limits; cgroup.c applies them. */
 
 static const char *const limit_table[SBX_LIMIT_COUNT] = {
     [SBX_LIMIT_MEMORY_MAX] = "MemoryMax",
@@ -755,6 +750,11 @@ static const char *const limit_table[SBX_LIMIT_COUNT] = {
     [SBX_LIMIT_CPU_WEIGHT] = "CPUWeight",
     [SBX_LIMIT_ALLOWED_CPUS] = "AllowedCPUs",
     [SBX_LIMIT_IO_WEIGHT] = "IOWeight",
+    [SBX_LIMIT_DEVICE_POLICY] = "DevicePolicy",
+    [SBX_LIMIT_DEVICE_ALLOW] = "DeviceAllow",
+    [SBX_LIMIT_ALLOWED_MEMORY_NODES] = "AllowedMemoryNodes",
+    [SBX_LIMIT_IO_READ_BANDWIDTH_MAX] = "IOReadBandwidthMax",
+    [SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX] = "IOWriteBandwidthMax",
 };
 
 const char *sbx_limit_to_string(enum sbx_limit l)
@@ -875,9 +875,15 @@ static int parse_cpu_list(struct ctx *c, const char *value)
 
 static int parse_memory_nodes(struct ctx *c, const char *value)
 {
-        int r = parse_cpu_set(c, value, NULL);
+        cleanup_free char *s = NULL;
+        int r = parse_cpu_set(c, value, &s);
 
-        return r < 0 ? r : refuse_resources(c);
+        if (r < 0)
+                return r;
+        free(c->p->limits.allowed_memory_nodes);
+        c->p->limits.allowed_memory_nodes = TAKE_PTR(s);
+        c->p->limits.set |= 1u << SBX_LIMIT_ALLOWED_MEMORY_NODES;
+        return 0;
 }
 
 /* "/dev/..." (no specifiers), as systemd's device-path arguments. */
@@ -891,24 +897,39 @@ static bool device_path_valid(const char *s)
 static int parse_io_bandwidth(struct ctx *c, const char *value)
 {
         cleanup_strv char **words = NULL;
+        bool write = strcmp(sections[c->cur_sec].keys[c->cur_key].name, "IOWriteBandwidthMax") == 0;
+        struct sbx_limits *l = &c->p->limits;
         uint64_t v;
         int r = split_words(c, value, &words);
 
         if (r < 0)
                 return r;
         if (sbx_strv_length(words) != 2 || !device_path_valid(words[0]) ||
-            sbx_parse_size(words[1], &v) < 0)
+            sbx_parse_size(words[1], &v) < 0 || v == 0)
                 return fail_key(c, "expected '/dev/DEVICE RATE' like '/dev/sda 10M', got '%s'",
                                 Q(value));
-        return refuse_resources(c);
+        free(l->io_bandwidth_device[write]);
+        l->io_bandwidth_device[write] = strdup(words[0]);
+        if (!l->io_bandwidth_device[write])
+                return oom(c);
+        l->io_bandwidth[write] = v;
+        l->set |=
+            1u << (write ? SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX : SBX_LIMIT_IO_READ_BANDWIDTH_MAX);
+        return 0;
 }
 
 static int parse_device_policy(struct ctx *c, const char *value)
 {
-        if (strcmp(value, "auto") != 0 && strcmp(value, "closed") != 0 &&
-            strcmp(value, "strict") != 0)
+        static const char *const names[] = {[SBX_DEVICE_POLICY_AUTO] = "auto",
+                                            [SBX_DEVICE_POLICY_CLOSED] = "closed",
+                                            [SBX_DEVICE_POLICY_STRICT] = "strict"};
+        int v = sbx_table_from_string(names, ELEMENTSOF(names), value);
+
+        if (v < 0)
                 return fail_key(c, "expected 'auto', 'closed' or 'strict', got '%s'", Q(value));
-        return refuse_resources(c);
+        c->p->limits.device_policy = v;
+        c->p->limits.set |= 1u << SBX_LIMIT_DEVICE_POLICY;
+        return 0;
 }
 
 static bool device_access_valid(const char *s)
@@ -925,24 +946,44 @@ static bool device_access_valid(const char *s)
         return true;
 }
 
+/* One or more "DEVICE [r][w][m]" (duplicate keys are refused, so one line
+ * lists them all: "/dev/zero r char-pts rw"). DEVICE is a node path or a
+ * class, "char-NAME" / "block-NAME" (a pattern over /proc/devices). */
 static int parse_device_allow(struct ctx *c, const char *value)
 {
-        cleanup_strv char **words = NULL;
+        cleanup_strv char **words = NULL, **out = NULL;
         size_t n;
-        bool ok;
         int r = split_words(c, value, &words);
 
         if (r < 0)
                 return r;
         n = sbx_strv_length(words);
-        ok = n >= 1 && n <= 2 &&
-             (device_path_valid(words[0]) ||
-              (strncmp(words[0], "char-", 5) == 0 && words[0][5] != '\0') ||
-              (strncmp(words[0], "block-", 6) == 0 && words[0][6] != '\0')) &&
-             (n == 1 || (words[1][0] != '\0' && device_access_valid(words[1])));
-        if (!ok)
+        if (n == 0)
                 return fail_key(c, "expected '/dev/DEVICE [r][w][m]', got '%s'", Q(value));
-        return refuse_resources(c);
+        for (size_t i = 0; i < n; i++) {
+                const char *dev = words[i], *acc = "rwm";
+                bool path = device_path_valid(dev), class = false;
+                char canon[4] = "", *entry;
+                size_t k = 0;
+
+                if (!path)
+                        class = (strncmp(dev, "char-", 5) == 0 && dev[5] != '\0') ||
+                                (strncmp(dev, "block-", 6) == 0 && dev[6] != '\0');
+                if (i + 1 < n && words[i + 1][0] != '/' && strncmp(words[i + 1], "char-", 5) != 0 &&
+                    strncmp(words[i + 1], "block-", 6) != 0)
+                        acc = words[++i];
+                if ((!path && !class) || acc[0] == '\0' || !device_access_valid(acc))
+                        return fail_key(c, "expected '/dev/DEVICE [r][w][m]', got '%s'", Q(value));
+                for (const char *x = "rwm"; *x; x++)
+                        if (strchr(acc, *x))
+                                canon[k++] = *x;
+                if (asprintf(&entry, "%s %s", dev, canon) < 0 || sbx_strv_consume(&out, entry) < 0)
+                        return oom(c);
+        }
+        sbx_strv_free(c->p->limits.device_allow);
+        c->p->limits.device_allow = TAKE_PTR(out);
+        c->p->limits.set |= 1u << SBX_LIMIT_DEVICE_ALLOW;
+        return 0;
 }
 
 /* ---- [Network] --------------------------------------------------------- */
@@ -1846,8 +1887,30 @@ static void dump_limits(FILE *f, const struct sbx_limits *l)
                 case SBX_LIMIT_ALLOWED_CPUS:
                         (void) fprintf(f, "%s\n", sbx_strna(l->allowed_cpus));
                         break;
+                case SBX_LIMIT_ALLOWED_MEMORY_NODES:
+                        (void) fprintf(f, "%s\n", sbx_strna(l->allowed_memory_nodes));
+                        break;
+                case SBX_LIMIT_IO_READ_BANDWIDTH_MAX:
+                case SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX: {
+                        int w = i == SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX;
+
+                        (void) fprintf(f, "%s %s\n", sbx_strna(l->io_bandwidth_device[w]),
+                                       sbx_size_format(l->io_bandwidth[w], buf));
+                        break;
+                }
                 case SBX_LIMIT_IO_WEIGHT:
                         (void) fprintf(f, "%" PRIu64 "\n", l->io_weight);
+                        break;
+                case SBX_LIMIT_DEVICE_POLICY:
+                        (void) fprintf(f, "%s\n",
+                                       l->device_policy == SBX_DEVICE_POLICY_STRICT   ? "strict"
+                                       : l->device_policy == SBX_DEVICE_POLICY_CLOSED ? "closed"
+                                                                                      : "auto");
+                        break;
+                case SBX_LIMIT_DEVICE_ALLOW:
+                        for (size_t k = 0; l->device_allow && l->device_allow[k]; k++)
+                                (void) fprintf(f, "%s%s", k ? " " : "", l->device_allow[k]);
+                        (void) fputc('\n', f);
                         break;
                 default:
                         (void) fputc('\n', f);
@@ -1990,6 +2053,10 @@ struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
         sbx_strv_free(p->pass_env);
         sbx_strv_free(p->set_env);
         free(p->limits.allowed_cpus);
+        sbx_strv_free(p->limits.device_allow);
+        free(p->limits.allowed_memory_nodes);
+        free(p->limits.io_bandwidth_device[0]);
+        free(p->limits.io_bandwidth_device[1]);
         sbx_strv_free(p->syscall_filter);
         free(p);
         return NULL;

@@ -63,6 +63,11 @@ enum sbx_limit {
         SBX_LIMIT_CPU_WEIGHT,
         SBX_LIMIT_ALLOWED_CPUS,
         SBX_LIMIT_IO_WEIGHT,
+        SBX_LIMIT_DEVICE_POLICY,
+        SBX_LIMIT_DEVICE_ALLOW,
+        SBX_LIMIT_ALLOWED_MEMORY_NODES,
+        SBX_LIMIT_IO_READ_BANDWIDTH_MAX,
+        SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX,
         SBX_LIMIT_COUNT,
 };
 
@@ -76,6 +81,19 @@ struct sbx_limits {
         uint64_t cpu_weight; /* 1..10000 */
         uint64_t io_weight;  /* 1..10000 */
         char *allowed_cpus;  /* canonical list, e.g. "0-1,3" */
+        int device_policy;   /* SBX_DEVICE_POLICY_*; AUTO when DevicePolicy= is not set */
+        char **device_allow; /* DeviceAllow= entries "/dev/PATH ACCESS", access in "rwm" order */
+        char *allowed_memory_nodes; /* canonical list, e.g. "0" */
+        /* IOReadBandwidthMax=, IOWriteBandwidthMax=: [0] read, [1] write */
+        char *io_bandwidth_device[2]; /* "/dev/..." */
+        uint64_t io_bandwidth[2];     /* bytes per second, or SBX_LIMIT_INFINITY */
+};
+
+/* DevicePolicy= (systemd.resource-control(5)). */
+enum {
+        SBX_DEVICE_POLICY_AUTO,
+        SBX_DEVICE_POLICY_CLOSED,
+        SBX_DEVICE_POLICY_STRICT,
 };
 
 /* Systemd's name of a limit ("MemoryMax"). */

@@ -70,5 +70,9 @@ struct sbx_sync {
 
 const char *sbx_step_to_string(enum sbx_step s);
 
+/* The signals a client may send to its command: the init passes them on. */
+#define SBX_N_FORWARDED_SIGNALS 9
+extern const int sbx_forwarded_signals[SBX_N_FORWARDED_SIGNALS];
+
 /* The container's first process (PID 1 with a PID namespace). Never returns. */
 sbx_noreturn void sbx_child_main(const struct sbx_sandbox *s);

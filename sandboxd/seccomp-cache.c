@@ -52,8 +52,8 @@ static void export(const struct entry *e, const void **ret_bpf, size_t *ret_len)
         *ret_len = prog->len * sizeof(struct sock_filter);
 }
 
-int sbx_seccomp_cache_get(struct sbx_seccomp_cache *c, const struct sbx_policy *p,
-                          const char *text, size_t len, const void **ret_bpf, size_t *ret_len)
+int sbx_seccomp_cache_get(struct sbx_seccomp_cache *c, const struct sbx_policy *p, const char *text,
+                          size_t len, const void **ret_bpf, size_t *ret_len)
 {
         struct sbx_seccomp *filter = NULL;
         cleanup_free char *err = NULL;

@@ -15,5 +15,5 @@ struct sbx_seccomp_cache *sbx_seccomp_cache_free(struct sbx_seccomp_cache *c);
 
 /* The BPF instructions for policy P (parsed from TEXT, LEN bytes); compiled and
  * cached on first use. Valid until the next call. -errno if it cannot be built. */
-int sbx_seccomp_cache_get(struct sbx_seccomp_cache *c, const struct sbx_policy *p,
-                          const char *text, size_t len, const void **ret_bpf, size_t *ret_len);
+int sbx_seccomp_cache_get(struct sbx_seccomp_cache *c, const struct sbx_policy *p, const char *text,
+                          size_t len, const void **ret_bpf, size_t *ret_len);

@@ -3,6 +3,7 @@
  * credentials, and starts one controller per container. Single-threaded. */
 #include <dirent.h>
 #include <errno.h>
+#include <linux/netlink.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
@@ -44,8 +45,22 @@ struct conn {
         struct ucred cred;
         gid_t *groups;
         size_t n_groups;
+        uint64_t id; /* never reused, unlike fd numbers */
         struct conn *next;
 };
+
+/* A STATS or SET request forwarded to a controller, waiting for its reply.
+ * A controller answers its requests in order, so the first entry for its
+ * socket gets the next reply. */
+struct pending {
+        struct pending *next;
+        int ctl_fd;
+        uint64_t conn_id;
+};
+
+/* At most this many unanswered requests per controller: the daemon's sends
+ * on its socket then never fill the socket buffer, so they never block. */
+#define PENDING_PER_CONTROLLER 8
 
 struct server {
         const struct sbx_server_config *cfg;
@@ -55,6 +70,8 @@ struct server {
         struct sbx_seccomp_cache *filters;
         pid_t spare_pid;
         struct conn *conns;
+        uint64_t next_conn_id;
+        struct pending *pending;
         struct sbx_registry reg;
         bool quit;
 };
@@ -141,6 +158,7 @@ static void on_accept(struct server *s)
                 return;
         }
         c->fd = fd;
+        c->id = ++s->next_conn_id;
         if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) < 0 ||
             peer_groups(fd, &c->groups, &c->n_groups) < 0) {
                 (void) close(fd);
@@ -567,6 +585,108 @@ static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m
         return send_ok(c->fd);
 }
 
+static struct conn *conn_find_id(struct server *s, uint64_t id)
+{
+        for (struct conn *c = s->conns; c; c = c->next)
+                if (c->id == id)
+                        return c;
+        return NULL;
+}
+
+/* STATS and SET go to the container's controller, which owns the cgroup; the
+ * reply is relayed by on_ctl() when it comes, so the daemon never waits. */
+static int forward_to_controller(struct server *s, struct conn *c, const struct sbx_msg *m)
+{
+        struct sbx_container *ct = sbx_registry_find(&s->reg, m->name);
+        bool set = m->type == SBX_MSG_SET;
+        struct sbx_msg_builder *b;
+        struct pending *p, **tail;
+        size_t n = 0;
+        int r;
+
+        if (!ct || !may_see(c, ct)) {
+                log_notice("refused %s: uid=%u name='%s': not found or not owner",
+                           set ? "set" : "stats", c->cred.uid, m->name);
+                return sbx_msg_send_error(c->fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no such container '%s'", m->name);
+        }
+        for (tail = &s->pending; *tail; tail = &(*tail)->next) {
+                n += (*tail)->ctl_fd == ct->ctl_fd;
+                if ((*tail)->conn_id == c->id)
+                        n = PENDING_PER_CONTROLLER; /* one request at a time per connection */
+        }
+        if (n >= PENDING_PER_CONTROLLER)
+                return sbx_msg_send_error(c->fd, EBUSY, SBX_ERR_LIMIT,
+                                          "too many requests for container '%s', try again",
+                                          m->name);
+        p = calloc(1, sizeof(*p));
+        b = sbx_msg_new(set ? SBX_MSG_CTL_SET : SBX_MSG_CTL_STATS);
+        if (!p || !b) {
+                free(p);
+                sbx_msg_builder_free(b);
+                return -ENOMEM;
+        }
+        if (set)
+                (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, m->settings, m->n_settings);
+        r = sbx_msg_send(ct->ctl_fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        if (r < 0) {
+                free(p);
+                return sbx_msg_send_error(c->fd, -r, SBX_ERR_INTERNAL, "cannot reach controller");
+        }
+        if (set) {
+                char e[1024];
+
+                log_notice("set: uid=%u name='%s' settings='%s'%s", c->cred.uid, ct->name,
+                           esc(m->settings[0], e, sizeof(e)), m->n_settings > 1 ? " ..." : "");
+        }
+        p->ctl_fd = ct->ctl_fd;
+        p->conn_id = c->id;
+        *tail = p;
+        return 0;
+}
+
+/* A reply from the controller behind CTL_FD: to the connection that asked,
+ * verbatim (it was decoded, so it is well-formed), if it is still there. */
+static void relay_reply(struct server *s, int ctl_fd, const struct sbx_msg *m)
+{
+        const struct nlmsghdr *nlh = m->buf;
+        struct conn *c;
+
+        for (struct pending **p = &s->pending; *p; p = &(*p)->next) {
+                struct pending *q = *p;
+
+                if (q->ctl_fd != ctl_fd)
+                        continue;
+                *p = q->next;
+                c = conn_find_id(s, q->conn_id);
+                free(q);
+                if (c && sbx_send_fds(c->fd, nlh, nlh->nlmsg_len, NULL, 0) < 0)
+                        conn_close(s, c);
+                return;
+        }
+}
+
+/* The controller behind CTL_FD is gone: its pending requests fail. */
+static void pending_fail(struct server *s, int ctl_fd)
+{
+        for (struct pending **p = &s->pending; *p;) {
+                struct pending *q = *p;
+                struct conn *c;
+
+                if (q->ctl_fd != ctl_fd) {
+                        p = &q->next;
+                        continue;
+                }
+                *p = q->next;
+                c = conn_find_id(s, q->conn_id);
+                if (c)
+                        (void) sbx_msg_send_error(c->fd, ESRCH, SBX_ERR_NOT_FOUND,
+                                                  "the container exited");
+                free(q);
+        }
+}
+
 static void on_client(struct server *s, int fd)
 {
         struct conn *c = conn_find(s, fd);
@@ -605,6 +725,10 @@ static void on_client(struct server *s, int fd)
         case SBX_MSG_STOP:
                 r = handle_stop(s, c, &m);
                 break;
+        case SBX_MSG_STATS:
+        case SBX_MSG_SET:
+                r = forward_to_controller(s, c, &m);
+                break;
         default:
                 log_info("dropping connection of uid=%u: unexpected %s", c->cred.uid,
                          sbx_strna(sbx_msg_type_to_string(m.type)));
@@ -639,6 +763,7 @@ static void container_gone(struct server *s, struct sbx_container *ct)
         if (strcmp(ct->state, "exited") != 0)
                 (void) sbx_cgroup_remove_stale(ct->name);
         log_notice("exited: name='%s' uid=%u", ct->name, ct->uid);
+        pending_fail(s, ct->ctl_fd);
         (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, ct->ctl_fd, NULL);
         (void) close(ct->ctl_fd);
         sbx_registry_remove(&s->reg, ct);
@@ -665,7 +790,9 @@ static void on_ctl(struct server *s, int fd)
                 /* Sent after its own clean-up: nothing left for container_gone(). */
                 if (strcmp(m.state, "exited") == 0)
                         (void) snprintf(ct->state, sizeof(ct->state), "exited");
-        }
+        } else if (m.type == SBX_MSG_STATS_REPLY || m.type == SBX_MSG_SET_REPLY ||
+                   m.type == SBX_MSG_ERROR)
+                relay_reply(s, fd, &m);
         sbx_msg_done(&m);
 }
 
@@ -911,6 +1038,12 @@ out:
         }
         while (s.conns)
                 conn_close(&s, s.conns);
+        while (s.pending) {
+                struct pending *q = s.pending;
+
+                s.pending = q->next;
+                free(q);
+        }
         while (s.reg.head) {
                 (void) close(s.reg.head->ctl_fd);
                 sbx_registry_remove(&s.reg, s.reg.head);

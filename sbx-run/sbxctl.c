@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,6 +38,8 @@ static void help(void)
                "  list [--json]                 containers you may see (root: all)\n"
                "  info NAME [--json]            one container\n"
                "  stop NAME                     stop a container (SIGTERM, SIGKILL after 5 s)\n"
+               "  stats NAME [--json]           CPU, memory, tasks and I/O from its cgroup\n"
+               "  set NAME KEY=VALUE...         change [Resources] limits of a running container\n"
                "  policy check FILE|NAME        validate a policy file without a daemon\n"
                "  policy syscalls [GROUP]       system call groups for SystemCallFilter=\n"
                "\n"
@@ -211,6 +215,198 @@ static int cmd_stop(const char *name)
         return r;
 }
 
+/* The reply to STATS or SET, relayed by the daemon from the container's
+ * controller; a controller that hangs costs us at most 10 s. */
+static int recv_reply(int fd, struct sbx_msg *ret)
+{
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, 10000);
+
+        if (r == 0) {
+                fprintf(stderr, "sbxctl: no answer from the container's controller\n");
+                return -1;
+        }
+        r = r < 0 ? -errno : sbx_msg_recv(fd, SBX_MSG_MAX, ret, NULL, 0, NULL);
+        if (r <= 0) {
+                fprintf(stderr, "sbxctl: lost the connection to sandboxd\n");
+                return -1;
+        }
+        if (ret->type == SBX_MSG_ERROR) {
+                fprintf(stderr, "sbxctl: %s\n", ret->message ? ret->message : "failed");
+                sbx_msg_done(ret);
+                return -1;
+        }
+        return 0;
+}
+
+/* 1536 -> "1.5K" (powers of 1024, as the policy sizes). */
+static const char *human_bytes(uint64_t v, char *buf, size_t n)
+{
+        static const char units[] = "KMGTPE";
+        double d = (double) v;
+        int u = -1;
+
+        if (v == UINT64_MAX)
+                return "infinity";
+        while (d >= 1024.0 && u < 5) {
+                d /= 1024.0;
+                u++;
+        }
+        if (u < 0)
+                (void) snprintf(buf, n, "%" PRIu64 "B", v);
+        else
+                (void) snprintf(buf, n, "%.1f%c", d, units[u]);
+        return buf;
+}
+
+static void json_u64_or_null(const char *key, uint64_t v, bool have)
+{
+        if (have && v != UINT64_MAX)
+                printf("\"%s\":%" PRIu64, key, v);
+        else
+                printf("\"%s\":null", key);
+}
+
+static void print_stats_json(const char *name, const struct sbx_msg *m)
+{
+        const struct sbx_wire_stats *st = &m->stats;
+
+        printf("{\"name\":");
+        json_string(name);
+        printf(",\"cgroup_version\":%u,\"cpu\":", st->cgroup_version);
+        if (st->have & SBX_STATS_HAVE_CPU) {
+                printf("{\"usage_ns\":%" PRIu64 ",\"percpu_ns\":", st->cpu_usage_ns);
+                if (m->n_percpu) {
+                        for (size_t i = 0; i < m->n_percpu; i++)
+                                printf("%s%" PRIu64, i ? "," : "[", m->percpu[i]);
+                        printf("]}");
+                } else
+                        printf("null}");
+        } else
+                printf("null");
+        printf(",\"memory\":");
+        if (st->have & SBX_STATS_HAVE_MEMORY) {
+                printf("{\"current\":%" PRIu64 ",", st->memory_current);
+                json_u64_or_null("peak", st->memory_peak, st->have & SBX_STATS_HAVE_PEAK);
+                putchar(',');
+                json_u64_or_null("max", st->memory_max, true);
+                printf(",\"oom_kills\":%" PRIu64 "}", st->oom_kills);
+        } else
+                printf("null");
+        printf(",\"tasks\":");
+        if (st->have & SBX_STATS_HAVE_TASKS) {
+                printf("{\"current\":%" PRIu64 ",", st->tasks_current);
+                json_u64_or_null("max", st->tasks_max, true);
+                putchar('}');
+        } else
+                printf("null");
+        printf(",\"io\":");
+        if (st->have & SBX_STATS_HAVE_IO)
+                printf("{\"read_bytes\":%" PRIu64 ",\"write_bytes\":%" PRIu64 "}",
+                       st->io_read_bytes, st->io_write_bytes);
+        else
+                printf("null");
+        printf("}\n");
+}
+
+static void print_stats(const char *name, const struct sbx_msg *m)
+{
+        const struct sbx_wire_stats *st = &m->stats;
+        char a[32], b[32], c[32];
+
+        printf("Container: %s (cgroup v%u)\n", name, st->cgroup_version);
+        if (st->have & SBX_STATS_HAVE_CPU) {
+                printf("CPU:       %.3fs\n", (double) st->cpu_usage_ns / 1e9);
+                if (m->n_percpu) {
+                        printf("  per-CPU:");
+                        for (size_t i = 0; i < m->n_percpu; i++)
+                                printf(" cpu%zu=%.3fs", i, (double) m->percpu[i] / 1e9);
+                        printf("\n");
+                } else if (st->cgroup_version == 2)
+                        printf("  per-CPU: unavailable on cgroup v2\n");
+        } else
+                printf(
+                    "CPU:       unavailable (no CPU accounting: the policy sets no CPU limit)\n");
+        if (st->have & SBX_STATS_HAVE_MEMORY)
+                printf("Memory:    %s current, %s peak, limit %s, %" PRIu64 " OOM kills\n",
+                       human_bytes(st->memory_current, a, sizeof(a)),
+                       st->have & SBX_STATS_HAVE_PEAK ? human_bytes(st->memory_peak, b, sizeof(b))
+                                                      : "unknown",
+                       human_bytes(st->memory_max, c, sizeof(c)), st->oom_kills);
+        else
+                printf("Memory:    unavailable (no memory cgroup: the policy sets no memory "
+                       "limit)\n");
+        if (st->have & SBX_STATS_HAVE_TASKS) {
+                if (st->tasks_max == UINT64_MAX)
+                        printf("Tasks:     %" PRIu64 " (limit infinity)\n", st->tasks_current);
+                else
+                        printf("Tasks:     %" PRIu64 " (limit %" PRIu64 ")\n", st->tasks_current,
+                               st->tasks_max);
+        } else
+                printf("Tasks:     unavailable (no pids cgroup: the policy sets no TasksMax)\n");
+        if (st->have & SBX_STATS_HAVE_IO)
+                printf("I/O:       %s read, %s written\n",
+                       human_bytes(st->io_read_bytes, a, sizeof(a)),
+                       human_bytes(st->io_write_bytes, b, sizeof(b)));
+        else
+                printf("I/O:       unavailable (no I/O accounting: the policy sets no I/O "
+                       "limit)\n");
+}
+
+static int cmd_stats(const char *name)
+{
+        cleanup_close int fd = connect_daemon();
+        struct sbx_msg m = {};
+
+        if (fd < 0 || request(fd, SBX_MSG_STATS, name) < 0 || recv_reply(fd, &m) < 0)
+                return EXIT_FAIL;
+        if (m.type != SBX_MSG_STATS_REPLY) {
+                fprintf(stderr, "sbxctl: unexpected reply from sandboxd\n");
+                sbx_msg_done(&m);
+                return EXIT_FAIL;
+        }
+        if (arg_json)
+                print_stats_json(name, &m);
+        else
+                print_stats(name, &m);
+        sbx_msg_done(&m);
+        return 0;
+}
+
+static int cmd_set(const char *name, const char *const *settings, size_t n)
+{
+        cleanup_close int fd = connect_daemon();
+        struct sbx_msg_builder *b;
+        struct sbx_msg m = {};
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                if (!strchr(settings[i], '=')) {
+                        fprintf(stderr, "sbxctl: expected KEY=VALUE, got '%s'\n", settings[i]);
+                        return EXIT_USAGE;
+                }
+        if (fd < 0)
+                return EXIT_FAIL;
+        b = sbx_msg_new(SBX_MSG_SET);
+        if (!b)
+                return EXIT_FAIL;
+        (void) sbx_msg_put_string(b, SBX_A_NAME, name);
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, n);
+        r = sbx_msg_send(fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        if (r < 0 || recv_reply(fd, &m) < 0)
+                return EXIT_FAIL;
+        if (m.type != SBX_MSG_SET_REPLY) {
+                fprintf(stderr, "sbxctl: unexpected reply from sandboxd\n");
+                sbx_msg_done(&m);
+                return EXIT_FAIL;
+        }
+        for (size_t i = 0; i < m.n_settings; i++)
+                printf("%s: changed %s\n", name, m.settings[i]);
+        sbx_msg_done(&m);
+        return 0;
+}
+
 static int cmd_policy_check(const char *what)
 {
         cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
@@ -301,7 +497,7 @@ int main(int argc, char **argv)
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
             {}};
-        const char *verb, *args[3] = {};
+        const char *verb, *args[2 + SBX_SETTINGS_MAX] = {};
         int c, n = 0;
 
         /* Options may come anywhere (sbxctl list --json). */
@@ -346,6 +542,10 @@ int main(int argc, char **argv)
                 return cmd_info(args[0]);
         if (strcmp(verb, "stop") == 0 && n == 1)
                 return cmd_stop(args[0]);
+        if (strcmp(verb, "stats") == 0 && n == 1)
+                return cmd_stats(args[0]);
+        if (strcmp(verb, "set") == 0 && n >= 2)
+                return cmd_set(args[0], args + 1, (size_t) n - 1);
         if (strcmp(verb, "policy") == 0 && n == 2 && strcmp(args[0], "check") == 0)
                 return cmd_policy_check(args[1]);
         if (strcmp(verb, "policy") == 0 && (n == 1 || n == 2) && strcmp(args[0], "syscalls") == 0)

@@ -5,7 +5,8 @@
 #
 # unit: runs every $SBX_BUILD/tests/test-* cmocka binary (SBX_BUILD defaults to
 #       build), under valgrind when SBX_VALGRIND=1.  Exit status 77 = skipped.
-# root: runs every tests/integration/*.bats with bats --tap.
+# root: runs every tests/integration/*.bats and tests/security/*.bats with bats --tap,
+#       then the cgroup v2 VM tests (tests/cgv2/run.sh: qemu, TAP).
 # all:  both.
 #
 # Counts each cmocka test and each bats test, prints the output of failures,
@@ -50,7 +51,7 @@ if [[ ${CI:-} == true || ${SBX_TESTS_MUST_WORK:-} == 1 ]]; then
 fi
 
 logdir=$build/test-logs
-mkdir -p "$logdir/unit" "$logdir/integration"
+mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/security"
 
 passed=0
 failed=0
@@ -333,7 +334,7 @@ run_root() {
         local -a files=()
         local f name log rc reg before
         shopt -s nullglob
-        files=("$repo"/tests/integration/*.bats)
+        files=("$repo"/tests/integration/*.bats "$repo"/tests/security/*.bats)
         shopt -u nullglob
         echo "== integration tests (${#files[@]} files)"
         if ((${#files[@]} == 0)); then
@@ -341,7 +342,7 @@ run_root() {
         fi
         if ! command -v bats >/dev/null; then
                 for f in "${files[@]}"; do
-                        skip "integration/$(basename "$f")" "bats is not installed"
+                        skip "$(basename "$(dirname "$f")")/$(basename "$f")" "bats is not installed"
                 done
                 return
         fi
@@ -349,8 +350,8 @@ run_root() {
         export SBX_TEST_REGISTRY=$reg
         export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
         for f in "${files[@]}"; do
-                name=integration/$(basename "$f")
-                log=$logdir/integration/$(basename "$f" .bats).tap
+                name=$(basename "$(dirname "$f")")/$(basename "$f")
+                log=$logdir/${name%.bats}.tap
                 echo "-- $name"
                 rc=0
                 before=$failed
@@ -372,6 +373,27 @@ run_root() {
         rm -f "$reg"
 }
 
+# ---- cgroup v2 VM tests ---------------------------------------------------------
+
+# tests/cgv2/run.sh boots a qemu VM on cgroup v2 and prints TAP; each VM test
+# counts as a test.  Exit 77 = a missing prerequisite (qemu, cpio, kernel):
+# a skip, so a failure under CI.
+run_cgv2() {
+        local log=$logdir/cgv2.tap rc=0 before=$failed
+        echo "== cgroup v2 VM tests (tests/cgv2)"
+        { "$repo/tests/cgv2/run.sh" </dev/null; } >"$log" 2>&1 || rc=$?
+        if ((rc == 77)); then
+                skip "cgv2" "$(sed -n 's/^1\.\.0 # SKIP //p' "$log")"
+                return
+        fi
+        parse_tap "$log" cgv2
+        if ((rc != 0 && failed == before)); then
+                fail "cgv2: tests/cgv2/run.sh exited $rc"
+                tail -n 40 "$log" | indent
+        fi
+        grep '^# cgv2: ' "$log"
+}
+
 # ---- main ---------------------------------------------------------------------
 
 if ((must_work)); then
@@ -379,10 +401,14 @@ if ((must_work)); then
 fi
 case $mode in
 unit) run_unit ;;
-root) run_root ;;
+root)
+        run_root
+        run_cgv2
+        ;;
 all)
         run_unit
         run_root
+        run_cgv2
         ;;
 esac
 

@@ -56,6 +56,15 @@ setup_file() {
         sbx_limits_policy all '' 'MemoryMax = 64M' 'MemoryHigh = 48M' 'MemorySwapMax = 0' \
                 'TasksMax = 32' 'CPUQuota = 150%' 'CPUWeight = 200' 'AllowedCPUs = 0'
         sbx_limits_policy ioweight 'ReadOnlyPaths = /' 'IOWeight = 1000'
+        sbx_limits_policy stats 'ReadOnlyPaths = /' 'MemoryMax = 256M' 'TasksMax = 64' 'CPUWeight = 100'
+        # The host's /dev (PrivateDevices = no), so host device nodes are there to refuse.
+        sbx_limits_policy devclosed $'ReadOnlyPaths = /\nPrivateDevices = no' 'DevicePolicy = closed'
+        sbx_limits_policy devopen $'ReadOnlyPaths = /\nPrivateDevices = no' 'TasksMax = 64'
+        sbx_limits_policy devstrict 'ReadOnlyPaths = /' 'DevicePolicy = strict' 'DeviceAllow = /dev/zero r'
+        sbx_limits_policy devmissing 'ReadOnlyPaths = /' 'DeviceAllow = /dev/lxsandbox-no-such-device rw'
+        sbx_limits_policy devclass 'ReadOnlyPaths = /' 'DevicePolicy = strict' 'DeviceAllow = char-mem r'
+        sbx_limits_policy memnodes 'ReadOnlyPaths = /' 'AllowedMemoryNodes = 0'
+        sbx_limits_policy badnodes 'ReadOnlyPaths = /' 'AllowedMemoryNodes = 0-63'
 }
 teardown_file() { sbx_teardown_file; }
 setup() { sbx_setup; }
@@ -306,4 +315,249 @@ time.sleep(60)' "$tok"
         sbx_assert_status 0
         sbx_assert_clean
         [[ -z $(sbx_cgroup_leftovers) ]] || sbx_fail "left:" "$(sbx_cgroup_leftovers)"
+}
+
+# sbx_stats_field NAME EXPR: one value of 'sbxctl stats NAME --json' (a Python
+# expression over d), as the first test user.
+sbx_stats_field() {
+        sbx_ctl1 stats "$1" --json | "$SBX_PY" -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}
+
+@test "sbxctl stats: CPU time grows for a spinner, memory and tasks are counted" {
+        local name=$SBX_U1-stats d u0 u1 n
+        sbx_bg "$SBX_U1" "$SBX_T/stats" "$SBX_RUN" --name "$name" stats -- sh -c 'while :; do :; done'
+        d=$(sbx_cg_of cpuacct "$name")
+        sbx_poll 10 sbx_cg_populated "$d" || { cat "$SBX_T/stats.err" >&2; sbx_fail "no cgroup $d"; }
+        u0=$(sbx_stats_field "$name" 'd["cpu"]["usage_ns"]')
+        sleep 1
+        u1=$(sbx_stats_field "$name" 'd["cpu"]["usage_ns"]')
+        echo "# spinner: $(((u1 - u0) / 1000000)) ms of CPU in about 1 s" >&3
+        ((u1 - u0 > 300000000)) || sbx_fail "CPU usage grew by $((u1 - u0)) ns in 1 s"
+        (($(sbx_stats_field "$name" 'd["memory"]["current"]') > 0)) || sbx_fail "memory.current 0"
+        [[ $(sbx_stats_field "$name" 'd["memory"]["max"]') == 268435456 ]] || sbx_fail "memory max"
+        (($(sbx_stats_field "$name" 'd["tasks"]["current"]') >= 1)) || sbx_fail "no tasks"
+        [[ $(sbx_stats_field "$name" 'd["tasks"]["max"]') == 64 ]] || sbx_fail "tasks max"
+        [[ $(sbx_stats_field "$name" 'd["cgroup_version"]') == 1 ]] || sbx_fail "version"
+        # Per CPU (v1 cpuacct.usage_percpu): one value per possible CPU, summing to the total.
+        n=$(sbx_stats_field "$name" 'len(d["cpu"]["percpu_ns"])')
+        [[ $n == $(wc -w <"$d/cpuacct.usage_percpu") ]] || sbx_fail "$n per-CPU values"
+        [[ $(sbx_stats_field "$name" 'd["io"] is None') == True ]] || sbx_fail "I/O without blkio"
+        run --separate-stderr sbx_ctl1 stats "$name"
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" "^Container: $name \(cgroup v1\)$"
+        sbx_assert_match stdout "$output" '^CPU: +[0-9]+\.[0-9]{3}s$'
+        sbx_assert_match stdout "$output" '^  per-CPU: cpu0=[0-9.]+s'
+        sbx_assert_match stdout "$output" '^Memory: +[0-9.]+[BKMG]+ current, [0-9.]+[BKMG]+ peak, limit 256\.0M, 0 OOM kills$'
+        sbx_assert_match stdout "$output" '^Tasks: +[0-9]+ \(limit 64\)$'
+        sbx_assert_match stdout "$output" '^I/O: +unavailable'
+        kill -TERM "$SBX_BG_PID"
+        sbx_wait_pid "$SBX_BG_PID" 10 || sbx_fail "sbx-run did not end"
+        sbx_assert_clean
+}
+
+@test "sbxctl set TasksMax live: pids.max changes and a fork beyond it fails" {
+        local name=$SBX_U1-set tok pids n
+        tok=987.$(sbx_token)
+        pids=$(sbx_cg_of pids "$name")
+        # Waits until it sees the new limit, then forks up to 10 sleepers.
+        sbx_bg "$SBX_U1" "$SBX_T/set" "$SBX_RUN" --name "$name" tasklimit -- "$SBX_PY" -c '
+import os, sys, time
+for _ in range(400):
+    if open(sys.argv[1] + "/pids.max").read().strip() == "4":
+        break
+    time.sleep(0.05)
+else:
+    print("limit not seen", flush=True)
+    sys.exit(1)
+n = 0
+for _ in range(10):
+    try:
+        pid = os.fork()
+    except OSError:
+        continue
+    if pid == 0:
+        os.execvp("sleep", ["sleep", sys.argv[2]])
+    n += 1
+print(n, flush=True)
+time.sleep(60)' "$pids" "$tok"
+        sbx_poll 10 sbx_cg_populated "$pids" || { cat "$SBX_T/set.err" >&2; sbx_fail "not started"; }
+        [[ $(<"$pids/pids.max") == 32 ]] || sbx_fail "pids.max $(<"$pids/pids.max") at start"
+        run --separate-stderr sbx_ctl1 set "$name" TasksMax=4
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" "^$name: changed TasksMax=4 \(was 32\)$"
+        [[ $(<"$pids/pids.max") == 4 ]] || sbx_fail "pids.max $(<"$pids/pids.max") after set"
+        sbx_poll 20 test -s "$SBX_T/set.out" || { cat "$SBX_T/set.err" >&2; sbx_fail "no count"; }
+        n=$(<"$SBX_T/set.out")
+        # 4 tasks: the init, python and at most 2 sleepers.
+        [[ $n =~ ^[0-9]+$ ]] && ((n <= 2)) || sbx_fail "forked '$n' sleepers under TasksMax=4"
+        (($(<"$pids/pids.current") <= 4)) || sbx_fail "pids.current $(<"$pids/pids.current")"
+        # Validated as in a policy file; errors name the key and the value.
+        run --separate-stderr sbx_ctl1 set "$name" TasksMax=lots
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" "TasksMax: expected a number of tasks .*got 'lots'"
+        run --separate-stderr sbx_ctl1 set "$name" Hostname=x
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" 'Hostname'
+        run --separate-stderr sbx_ctl1 set "$name" 'NoSuchKey=1'
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" 'NoSuchKey: unknown key'
+        # v1: no memory hierarchy was made for this container.
+        run --separate-stderr sbx_ctl1 set "$name" MemoryMax=64M
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" 'cannot set MemoryMax=64M on a running container: it has no memory cgroup'
+        [[ $(<"$pids/pids.max") == 4 ]] || sbx_fail "pids.max changed by a refused set"
+        run --separate-stderr sbx_ctl1 stop "$name"
+        sbx_assert_status 0
+        sbx_wait_pid "$SBX_BG_PID" 15 || sbx_fail "the container did not end after stop"
+        sbx_poll 10 sbx_not_running sleep "$tok" || sbx_fail "sleepers left"
+        sbx_assert_clean
+}
+
+@test "sbxctl stats and set: another user's container looks missing; no limits, no cgroup" {
+        local name=$SBX_U1-other tok
+        tok=987.$(sbx_token)
+        sbx_bg "$SBX_U1" "$SBX_T/other" "$SBX_RUN" --name "$name" tasklimit -- sleep "$tok"
+        sbx_poll 10 sbx_is_running sleep "$tok" || { cat "$SBX_T/other.err" >&2; sbx_fail "not started"; }
+        run --separate-stderr sbx_as "$SBX_U2" "$SBX_CTL" stats "$name"
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" "^sbxctl: no such container '$name'$"
+        run --separate-stderr sbx_as "$SBX_U2" "$SBX_CTL" set "$name" TasksMax=1
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" "^sbxctl: no such container '$name'$"
+        [[ $(<"$(sbx_cg_of pids "$name")/pids.max") == 32 ]] || sbx_fail "pids.max changed"
+        # Root may.
+        run --separate-stderr env LXSANDBOX_SOCKET="$SBX_SOCK" "$SBX_CTL" stats "$name"
+        sbx_assert_status 0
+        kill -TERM "$SBX_BG_PID"
+        sbx_wait_pid "$SBX_BG_PID" 10 || sbx_fail "sbx-run did not end"
+
+        sbx_bg "$SBX_U1" "$SBX_T/nolim" "$SBX_RUN" --name "$name-n" default -- sleep "$tok"
+        sbx_poll 10 sbx_is_running sleep "$tok" || sbx_fail "not started"
+        run --separate-stderr sbx_ctl1 stats "$name-n"
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" '^sbxctl: no cgroup: the policy sets no \[Resources\] limits$'
+        run --separate-stderr sbx_ctl1 set "$name-n" TasksMax=8
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" 'no cgroup'
+        kill -TERM "$SBX_BG_PID"
+        sbx_wait_pid "$SBX_BG_PID" 10 || sbx_fail "sbx-run did not end"
+        sbx_assert_clean
+}
+
+# Opens each path (mode r or w) and prints "PATH MODE ok" or "PATH MODE ERRNO-NAME".
+SBX_OPEN_PY='
+import errno, os, sys
+for a in sys.argv[1:]:
+    path, mode = a.rsplit(":", 1)
+    try:
+        os.close(os.open(path, os.O_RDONLY if mode == "r" else os.O_WRONLY))
+        print(path, mode, "ok")
+    except OSError as e:
+        print(path, mode, errno.errorcode[e.errno])'
+
+@test "DevicePolicy=closed refuses other devices with EPERM while /dev/null works" {
+        # /dev/autofs: a host device node any user may open (mode 0644).
+        [[ -c /dev/autofs && $(stat -c %a /dev/autofs) == 644 ]] || sbx_fail "no /dev/autofs (mode 0644) on this host"
+        run --separate-stderr sbx_run1 devopen -- "$SBX_PY" -c "$SBX_OPEN_PY" /dev/autofs:r
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^/dev/autofs r ok$'
+        run --separate-stderr sbx_run1 devclosed -- "$SBX_PY" -c "$SBX_OPEN_PY" /dev/autofs:r \
+                /dev/null:r /dev/null:w /dev/zero:r /dev/full:w /dev/urandom:r /dev/tty:r
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^/dev/autofs r EPERM$'
+        sbx_assert_match stdout "$output" '^/dev/null r ok$'
+        sbx_assert_match stdout "$output" '^/dev/null w ok$'
+        sbx_assert_match stdout "$output" '^/dev/zero r ok$'
+        sbx_assert_match stdout "$output" '^/dev/full w ok$'
+        sbx_assert_match stdout "$output" '^/dev/urandom r ok$'
+        # Allowed by the cgroup; without a controlling terminal the kernel says ENXIO.
+        sbx_assert_match stdout "$output" '^/dev/tty r (ok|ENXIO)$'
+        sbx_assert_clean
+}
+
+@test "DevicePolicy=strict with DeviceAllow=/dev/zero r: only reading /dev/zero" {
+        local name=$SBX_U1-dev tok d
+        run --separate-stderr sbx_run1 devstrict -- "$SBX_PY" -c "$SBX_OPEN_PY" /dev/zero:r \
+                /dev/zero:w /dev/null:r /dev/urandom:r
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^/dev/zero r ok$'
+        sbx_assert_match stdout "$output" '^/dev/zero w EPERM$'
+        sbx_assert_match stdout "$output" '^/dev/null r EPERM$'
+        sbx_assert_match stdout "$output" '^/dev/urandom r EPERM$'
+        # The rules, as the kernel lists them.
+        tok=987.$(sbx_token)
+        sbx_bg "$SBX_U1" "$SBX_T/dev" "$SBX_RUN" --name "$name" devstrict -- sleep "$tok"
+        sbx_poll 10 sbx_is_running sleep "$tok" || { cat "$SBX_T/dev.err" >&2; sbx_fail "not started"; }
+        d=$(sbx_cg_of devices "$name")
+        sbx_assert_match devices.list "$(<"$d/devices.list")" '^c 1:5 r$'
+        sbx_assert_match devices.list "$(<"$d/devices.list")" '^c 136:\* rw$'
+        sbx_assert_no_match devices.list "$(<"$d/devices.list")" '^a |^c 1:3 '
+        # Not changeable while running.
+        run --separate-stderr sbx_ctl1 set "$name" DevicePolicy=closed
+        sbx_assert_status 1
+        sbx_assert_match stderr "$stderr" 'DevicePolicy= and DeviceAllow= cannot be changed on a running container'
+        kill -TERM "$SBX_BG_PID"
+        sbx_wait_pid "$SBX_BG_PID" 10 || sbx_fail "sbx-run did not end"
+        # A DeviceAllow= node that does not exist is an error at start, naming it.
+        run --separate-stderr sbx_run1 devmissing -- true
+        sbx_assert_status 125
+        sbx_assert_match stderr "$stderr" "policy 'devmissing': DeviceAllow=/dev/lxsandbox-no-such-device: No such file or directory"
+        sbx_assert_clean
+}
+
+@test "DeviceAllow=char-mem r: a device class by its /proc/devices name" {
+        run --separate-stderr sbx_run1 devclass -- "$SBX_PY" -c "$SBX_OPEN_PY" /dev/null:r \
+                /dev/zero:r /dev/urandom:r /dev/null:w
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^/dev/null r ok$'
+        sbx_assert_match stdout "$output" '^/dev/zero r ok$'
+        sbx_assert_match stdout "$output" '^/dev/urandom r ok$'
+        sbx_assert_match stdout "$output" '^/dev/null w EPERM$'
+        sbx_assert_clean
+}
+
+@test "AllowedMemoryNodes=0 binds memory to node 0; nodes the host lacks are an error at start" {
+        run --separate-stderr sbx_run1 memnodes -- sh -c 'grep Mems_allowed_list /proc/self/status'
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^Mems_allowed_list:[[:space:]]+0$'
+        run --separate-stderr sbx_run1 badnodes -- true
+        sbx_assert_status 125
+        sbx_assert_match stderr "$stderr" "policy 'badnodes': AllowedMemoryNodes=0-63 names memory nodes this host does not have \(available: [0-9,-]+\)"
+        sbx_assert_clean
+}
+
+# The block device holding / ("/dev/vda") and its disk's "MAJ:MIN".
+sbx_root_disk() {
+        local dev mm
+        dev=$(findmnt -no SOURCE /) && [[ -b $dev ]] || return 1
+        mm=$(($(stat -c 0x%t "$dev"))):$(($(stat -c 0x%T "$dev")))
+        [[ -e /sys/dev/block/$mm/partition ]] && mm=$(<"/sys/dev/block/$mm/../dev")
+        printf '%s %s\n' "$dev" "$mm"
+}
+
+@test "IOReadBandwidthMax/IOWriteBandwidthMax throttle the disk; set changes them live; stats see I/O" {
+        local name=$SBX_U1-iobw tok disk dev mm d
+        disk=$(sbx_root_disk) || sbx_fail "/ is not on a block device here"
+        read -r dev mm <<<"$disk"
+        sbx_limits_policy iobw 'ReadOnlyPaths = /' "IOReadBandwidthMax = $dev 10M" \
+                "IOWriteBandwidthMax = $dev 5M"
+        sbx_limits_policy iobwchar 'ReadOnlyPaths = /' 'IOReadBandwidthMax = /dev/null 1M'
+        tok=987.$(sbx_token)
+        sbx_bg "$SBX_U1" "$SBX_T/iobw" "$SBX_RUN" --name "$name" iobw -- sleep "$tok"
+        sbx_poll 10 sbx_is_running sleep "$tok" || { cat "$SBX_T/iobw.err" >&2; sbx_fail "not started"; }
+        d=$(sbx_cg_of blkio "$name")
+        sbx_assert_match read_bps "$(<"$d/blkio.throttle.read_bps_device")" "^$mm 10485760\$"
+        sbx_assert_match write_bps "$(<"$d/blkio.throttle.write_bps_device")" "^$mm 5242880\$"
+        [[ $(sbx_stats_field "$name" 'd["io"] is not None') == True ]] || sbx_fail "no I/O stats"
+        run --separate-stderr sbx_ctl1 set "$name" "IOReadBandwidthMax=$dev 20M"
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" "^$name: changed IOReadBandwidthMax=$dev 20M\$"
+        sbx_assert_match read_bps "$(<"$d/blkio.throttle.read_bps_device")" "^$mm 20971520\$"
+        kill -TERM "$SBX_BG_PID"
+        sbx_wait_pid "$SBX_BG_PID" 10 || sbx_fail "sbx-run did not end"
+        # Not a block device: an error at start, naming it.
+        run --separate-stderr sbx_run1 iobwchar -- true
+        sbx_assert_status 125
+        sbx_assert_match stderr "$stderr" "policy 'iobwchar': IOReadBandwidthMax=/dev/null: not a block device"
+        sbx_assert_clean
 }

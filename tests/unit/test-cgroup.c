@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/bpf.h>
 
 #include "cgroup-internal.h"
 #include "macro.h"
@@ -107,6 +108,22 @@ static void rm_files(struct fake *f, const char *dir)
             "io.weight",
             "memory.events",
             "cgroup.kill",
+            /* counters (stats) */
+            "cpuacct.usage",
+            "cpuacct.usage_percpu",
+            "memory.usage_in_bytes",
+            "memory.max_usage_in_bytes",
+            "pids.current",
+            "blkio.throttle.io_service_bytes_recursive",
+            "cpu.stat",
+            "memory.current",
+            "memory.peak",
+            "io.stat",
+            "devices.deny",
+            "devices.allow",
+            "blkio.throttle.read_bps_device",
+            "blkio.throttle.write_bps_device",
+            "io.max",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -154,7 +171,9 @@ static int teardown(void **state)
 static struct sbx_limits all_limits(void)
 {
         return (struct sbx_limits){
-            .set = (1u << SBX_LIMIT_COUNT) - 1,
+            /* Devices have their own tests (test_device_*, test_v1_devices). */
+            .set = ((1u << SBX_LIMIT_COUNT) - 1) &
+                   ~((1u << SBX_LIMIT_DEVICE_POLICY) | (1u << SBX_LIMIT_DEVICE_ALLOW)),
             .memory_max = 64u << 20,
             .memory_high = 32u << 20,
             .memory_swap_max = 16u << 20,
@@ -163,6 +182,9 @@ static struct sbx_limits all_limits(void)
             .cpu_weight = 200,
             .io_weight = 100,
             .allowed_cpus = (char *) "0",
+            .allowed_memory_nodes = (char *) "0",
+            .io_bandwidth_device = {(char *) "/dev/sda", (char *) "/dev/sda"},
+            .io_bandwidth = {10u << 20, SBX_LIMIT_INFINITY},
         };
 }
 
@@ -177,6 +199,7 @@ static void v1_tree(struct fake *f)
         put(f, "cpuset/cpuset.cpus", "0-3\n");
         put(f, "cpuset/cpuset.mems", "0\n");
         put(f, "cpuset/cpuset.effective_cpus", "0-3\n");
+        put(f, "cpuset/cpuset.effective_mems", "0\n");
 }
 
 /* Like put(), for the kernel's files: only in a cgroup that was created. */
@@ -213,6 +236,8 @@ static void v1_kernel_files(struct fake *f, bool memsw)
         kput(f, "cpuset/lxsandbox-t/cpuset.mems", "");
         kput(f, "blkio/lxsandbox-t/cgroup.procs", "");
         kput(f, "blkio/lxsandbox-t/blkio.bfq.weight", "");
+        kput(f, "blkio/lxsandbox-t/blkio.throttle.read_bps_device", "");
+        kput(f, "blkio/lxsandbox-t/blkio.throttle.write_bps_device", "");
 }
 
 static void v1_cgroup(struct fake *f, struct sbx_cgroup *cg, const struct sbx_limits *l)
@@ -226,6 +251,9 @@ static void v1_cgroup(struct fake *f, struct sbx_cgroup *cg, const struct sbx_li
         assert_int_equal(sbx_cgroup_parse_self(text, false, cg->base), 0);
         assert_int_equal(sbx_cgroup_name("t", &cg->name), 0);
         cg->want = sbx_cgroup_v1_controllers(l);
+        /* What resolve_io() finds for /dev/sda. */
+        cg->io_bw_major[0] = cg->io_bw_major[1] = 8;
+        cg->io_bw_minor[0] = cg->io_bw_minor[1] = 0;
         (void) f;
 }
 
@@ -338,8 +366,13 @@ static void test_v1_limits(void **state)
         assert_string_equal(get(f, "cpu/lxsandbox-t/cpu.cfs_quota_us"), "50000");
         assert_string_equal(get(f, "cpu/lxsandbox-t/cpu.shares"), "2048");
         assert_string_equal(get(f, "cpuset/lxsandbox-t/cpuset.cpus"), "0");
-        assert_string_equal(get(f, "cpuset/lxsandbox-t/cpuset.mems"), "0\n");
+        /* Inherited from the parent ("0\n"), then AllowedMemoryNodes=0. */
+        assert_string_equal(get(f, "cpuset/lxsandbox-t/cpuset.mems"), "0");
         assert_string_equal(get(f, "blkio/lxsandbox-t/blkio.bfq.weight"), "500");
+        /* The whole disk's number; infinity removes the limit (0). */
+        assert_string_equal(get(f, "blkio/lxsandbox-t/blkio.throttle.read_bps_device"),
+                            "8:0 10485760");
+        assert_string_equal(get(f, "blkio/lxsandbox-t/blkio.throttle.write_bps_device"), "8:0 0");
 
         assert_int_equal(cg.ops->attach(&cg, 4242), 0);
         assert_string_equal(get(f, "pids/lxsandbox-t/cgroup.procs"), "4242");
@@ -463,9 +496,10 @@ static void test_kill_procs(void **state)
 
 static void v2_files(struct fake *f, const char *dir)
 {
-        static const char *const files[] = {
-            "cgroup.procs", "memory.max", "memory.high", "memory.swap.max", "pids.max",
-            "cpu.max",      "cpu.weight", "cpuset.cpus", "io.weight",       "cgroup.kill"};
+        static const char *const files[] = {"cgroup.procs",    "memory.max",  "memory.high",
+                                            "memory.swap.max", "pids.max",    "cpu.max",
+                                            "cpu.weight",      "cpuset.cpus", "io.weight",
+                                            "cgroup.kill",     "cpuset.mems", "io.max"};
         char p[PATH_MAX];
 
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
@@ -524,6 +558,7 @@ static void test_v2_limits(void **state)
         assert_true(exists(f, "svc/lxsandbox-t"));
         assert_false(exists(f, "svc/daemon/lxsandbox-t"));
         v2_files(f, "svc/lxsandbox-t");
+        cg.io_bw_major[0] = cg.io_bw_major[1] = 8;
 
         assert_int_equal(cg.ops->set_limits(&cg, &l), 0);
         assert_string_equal(get(f, "svc/lxsandbox-t/memory.max"), "67108864");
@@ -533,6 +568,9 @@ static void test_v2_limits(void **state)
         assert_string_equal(get(f, "svc/lxsandbox-t/cpu.max"), "50000 100000");
         assert_string_equal(get(f, "svc/lxsandbox-t/cpu.weight"), "200");
         assert_string_equal(get(f, "svc/lxsandbox-t/cpuset.cpus"), "0");
+        assert_string_equal(get(f, "svc/lxsandbox-t/cpuset.mems"), "0");
+        /* io.max takes one key per write; the fake file keeps the last (write). */
+        assert_string_equal(get(f, "svc/lxsandbox-t/io.max"), "8:0 wbps=max");
         assert_string_equal(get(f, "svc/lxsandbox-t/io.weight"), "default 100");
 
         l.memory_max = SBX_LIMIT_INFINITY;
@@ -634,6 +672,437 @@ static void test_size_format(void **state)
         }
 }
 
+static void test_stats_parsers(void **state)
+{
+        uint64_t rd, wr, *v = NULL;
+        size_t n;
+
+        (void) state;
+        assert_int_equal(sbx_cg_parse_blkio_bytes("8:0 Read 4096\n8:0 Write 512\n8:0 Sync 1\n"
+                                                  "8:0 Total 4609\n8:16 Read 100\n"
+                                                  "8:16 Write 11\nTotal 4720\n",
+                                                  &rd, &wr),
+                         0);
+        assert_int_equal(rd, 4196);
+        assert_int_equal(wr, 523);
+        assert_int_equal(sbx_cg_parse_blkio_bytes("Total 0\n", &rd, &wr), 0);
+        assert_int_equal(rd + wr, 0);
+        assert_int_equal(sbx_cg_parse_io_stat("8:0 rbytes=1024 wbytes=2048 rios=1 wios=2 "
+                                              "dbytes=0 dios=0\n"
+                                              "254:0 rbytes=1 wbytes=2 rios=3 wios=4\n",
+                                              &rd, &wr),
+                         0);
+        assert_int_equal(rd, 1025);
+        assert_int_equal(wr, 2050);
+        assert_int_equal(sbx_cg_parse_io_stat("", &rd, &wr), 0);
+        assert_int_equal(rd + wr, 0);
+        assert_int_equal(sbx_cg_parse_u64_list("10 20 30 \n", &v, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(v[2], 30);
+        free(v);
+        assert_int_equal(sbx_cg_parse_u64_list("10 x\n", &v, &n), -EINVAL);
+}
+
+static void test_v1_stats_and_update(void **state)
+{
+        struct fake *f = *state;
+        struct sbx_limits l = all_limits(), ch = {};
+        struct sbx_cgroup_stats st = {};
+        struct sbx_cgroup cg;
+        char *changed = NULL, *err = NULL;
+
+        v1_tree(f);
+        /* No blkio: I/O stays unavailable. */
+        l.set &= ~((1u << SBX_LIMIT_IO_WEIGHT) | (1u << SBX_LIMIT_IO_READ_BANDWIDTH_MAX) |
+                   (1u << SBX_LIMIT_IO_WRITE_BANDWIDTH_MAX));
+        v1_cgroup(f, &cg, &l);
+        cg.policy = strdup("p");
+        assert_int_equal(cg.ops->create(f->fd, cg.name, &cg), 0);
+        v1_kernel_files(f, true);
+        assert_int_equal(cg.ops->set_limits(&cg, &l), 0);
+        cg.limits = l;
+        cg.limits.allowed_cpus = NULL;
+
+        kput(f, "cpuacct/lxsandbox-t/cpuacct.usage", "3000\n");
+        kput(f, "cpuacct/lxsandbox-t/cpuacct.usage_percpu", "1000 2000 0 0 \n");
+        kput(f, "memory/process_api/abc/lxsandbox-t/memory.usage_in_bytes", "1048576\n");
+        kput(f, "memory/process_api/abc/lxsandbox-t/memory.max_usage_in_bytes", "2097152\n");
+        kput(f, "memory/process_api/abc/lxsandbox-t/memory.oom_control",
+             "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+        kput(f, "pids/lxsandbox-t/pids.current", "5\n");
+        assert_int_equal(sbx_cgroup_stats(&cg, &st), 0);
+        assert_int_equal(st.version, 1);
+        assert_int_equal(st.have, SBX_CGROUP_STATS_CPU | SBX_CGROUP_STATS_MEMORY |
+                                      SBX_CGROUP_STATS_PEAK | SBX_CGROUP_STATS_TASKS);
+        assert_int_equal(st.cpu_usage_ns, 3000);
+        assert_int_equal(st.n_percpu, 4);
+        assert_int_equal(st.percpu[1], 2000);
+        assert_int_equal(st.memory_current, 1048576);
+        assert_int_equal(st.memory_peak, 2097152);
+        assert_int_equal(st.memory_max, 64u << 20);
+        assert_int_equal(st.oom_kills, 3);
+        assert_int_equal(st.tasks_current, 5);
+        assert_int_equal(st.tasks_max, 32);
+        free(st.percpu);
+        /* No limit: the kernel's PAGE_COUNTER_MAX, and "max". */
+        put(f, "memory/process_api/abc/lxsandbox-t/memory.limit_in_bytes", "9223372036854771712\n");
+        put(f, "pids/lxsandbox-t/pids.max", "max\n");
+        assert_int_equal(sbx_cgroup_stats(&cg, &st), 0);
+        assert_true(st.memory_max == UINT64_MAX);
+        assert_true(st.tasks_max == UINT64_MAX);
+        free(st.percpu);
+
+        /* Live update: only the keys given; the cpuset keeps its CPUs. */
+        ch.set = 1u << SBX_LIMIT_TASKS_MAX;
+        ch.tasks_max = 8;
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), 0);
+        assert_string_equal(changed, "TasksMax=8 (was 32)");
+        free(changed);
+        assert_string_equal(get(f, "pids/lxsandbox-t/pids.max"), "8");
+        assert_string_equal(get(f, "cpuset/lxsandbox-t/cpuset.cpus"), "0");
+        assert_string_equal(get(f, "cpu/lxsandbox-t/cpu.cfs_quota_us"), "50000");
+        assert_int_equal(cg.limits.tasks_max, 8);
+
+        /* memsw (memory + swap) follows a new MemoryMax. */
+        ch = (struct sbx_limits){.set = 1u << SBX_LIMIT_MEMORY_MAX, .memory_max = 128u << 20};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), 0);
+        assert_string_equal(changed, "MemoryMax=128M (was 64M)");
+        free(changed);
+        assert_string_equal(get(f, "memory/process_api/abc/lxsandbox-t/memory.limit_in_bytes"),
+                            "134217728");
+        assert_string_equal(
+            get(f, "memory/process_api/abc/lxsandbox-t/memory.memsw.limit_in_bytes"), "150994944");
+        /* Several keys, and AllowedCPUs checked against what exists. */
+        ch = (struct sbx_limits){.set = (1u << SBX_LIMIT_CPU_QUOTA) | (1u << SBX_LIMIT_CPU_WEIGHT),
+                                 .cpu_quota = 200,
+                                 .cpu_weight = 50};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), 0);
+        assert_string_equal(changed, "CPUQuota=200% (was 50%), CPUWeight=50 (was 200)");
+        free(changed);
+        assert_string_equal(get(f, "cpu/lxsandbox-t/cpu.cfs_quota_us"), "200000");
+        assert_string_equal(get(f, "cpu/lxsandbox-t/cpu.shares"), "512");
+        ch = (struct sbx_limits){.set = 1u << SBX_LIMIT_ALLOWED_CPUS,
+                                 .allowed_cpus = (char *) "4-5"};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), -EINVAL);
+        assert_string_equal(err, "policy 'p': AllowedCPUs=4-5 names CPUs this host does not have "
+                                 "(available: 0-3)");
+        free(err);
+        assert_string_equal(get(f, "cpuset/lxsandbox-t/cpuset.cpus"), "0");
+        ch = (struct sbx_limits){.set = 1u << SBX_LIMIT_ALLOWED_MEMORY_NODES,
+                                 .allowed_memory_nodes = (char *) "1"};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), -EINVAL);
+        assert_string_equal(err, "policy 'p': AllowedMemoryNodes=1 names memory nodes this host "
+                                 "does not have (available: 0)");
+        free(err);
+        ch.allowed_memory_nodes = (char *) "0";
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), 0);
+        assert_string_equal(changed, "AllowedMemoryNodes=0");
+        free(changed);
+        /* A hierarchy the container was not made in: refused, nothing written. */
+        ch = (struct sbx_limits){.set = 1u << SBX_LIMIT_IO_WEIGHT, .io_weight = 10};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), -EOPNOTSUPP);
+        assert_string_equal(err, "cannot set IOWeight=10 on a running container: it has no blkio "
+                                 "cgroup (its policy sets no limit that needs one)");
+        free(err);
+        assert_false(exists(f, "blkio/lxsandbox-t"));
+        /* A write the kernel refuses names the key and value. */
+        rm_files(f, "pids/lxsandbox-t");
+        ch = (struct sbx_limits){.set = 1u << SBX_LIMIT_TASKS_MAX, .tasks_max = 9};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), -ENOENT);
+        assert_string_equal(err, "Failed to set TasksMax=9: No such file or directory");
+        free(err);
+        assert_int_equal(cg.limits.tasks_max, 8);
+
+        v1_remove_all(f);
+        assert_int_equal(cg.ops->destroy(&cg), 0);
+        sbx_cgroup_done(&cg);
+}
+
+static void test_v2_stats_and_update(void **state)
+{
+        struct fake *f = *state;
+        struct sbx_limits l = all_limits(), ch;
+        struct sbx_cgroup_stats st = {};
+        struct sbx_cgroup cg;
+        char *changed = NULL, *err = NULL;
+
+        mkdirs(f, "svc");
+        sbx_cgroup_init(&cg);
+        cg.ops = &sbx_cgroup_v2_ops;
+        cg.policy = strdup("p");
+        assert_int_equal(sbx_cgroup_parse_self("0::/svc/daemon\n", true, cg.base), 0);
+        assert_int_equal(sbx_cgroup_name("t", &cg.name), 0);
+        assert_int_equal(cg.ops->create(f->fd, cg.name, &cg), 0);
+        v2_files(f, "svc/lxsandbox-t");
+        cg.io_bw_major[0] = cg.io_bw_major[1] = 8;
+        assert_int_equal(cg.ops->set_limits(&cg, &l), 0);
+        cg.limits = l;
+        cg.limits.allowed_cpus = NULL;
+
+        put(f, "svc/lxsandbox-t/cpu.stat", "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n");
+        put(f, "svc/lxsandbox-t/memory.current", "4096\n");
+        put(f, "svc/lxsandbox-t/pids.current", "2\n");
+        put(f, "svc/lxsandbox-t/io.stat", "8:0 rbytes=10 wbytes=20 rios=1 wios=1\n");
+        put(f, "svc/lxsandbox-t/memory.max", "max\n");
+        assert_int_equal(sbx_cgroup_stats(&cg, &st), 0);
+        assert_int_equal(st.version, 2);
+        /* No memory.peak (before Linux 5.19) and never per-CPU figures. */
+        assert_int_equal(st.have, SBX_CGROUP_STATS_CPU | SBX_CGROUP_STATS_MEMORY |
+                                      SBX_CGROUP_STATS_TASKS | SBX_CGROUP_STATS_IO);
+        assert_null(st.percpu);
+        assert_int_equal(st.cpu_usage_ns, 1500000);
+        assert_int_equal(st.memory_current, 4096);
+        assert_true(st.memory_max == UINT64_MAX);
+        assert_int_equal(st.oom_kills, 1);
+        assert_int_equal(st.tasks_current, 2);
+        assert_int_equal(st.tasks_max, 32);
+        assert_int_equal(st.io_read_bytes, 10);
+        assert_int_equal(st.io_write_bytes, 20);
+        put(f, "svc/lxsandbox-t/memory.peak", "8192\n");
+        assert_int_equal(sbx_cgroup_stats(&cg, &st), 0);
+        assert_true(st.have & SBX_CGROUP_STATS_PEAK);
+        assert_int_equal(st.memory_peak, 8192);
+
+        /* Live update: every controller is there on v2. */
+        ch = (struct sbx_limits){.set = (1u << SBX_LIMIT_TASKS_MAX) | (1u << SBX_LIMIT_IO_WEIGHT),
+                                 .tasks_max = SBX_LIMIT_INFINITY,
+                                 .io_weight = 10};
+        assert_int_equal(sbx_cgroup_update(&cg, &ch, &changed, &err), 0);
+        assert_string_equal(changed, "TasksMax=infinity (was 32), IOWeight=10 (was 100)");
+        free(changed);
+        assert_string_equal(get(f, "svc/lxsandbox-t/pids.max"), "max");
+        assert_string_equal(get(f, "svc/lxsandbox-t/io.weight"), "default 10");
+        assert_string_equal(get(f, "svc/lxsandbox-t/cpu.max"), "50000 100000");
+
+        rm_files(f, "svc/lxsandbox-t");
+        assert_int_equal(cg.ops->destroy(&cg), 0);
+        sbx_cgroup_done(&cg);
+}
+
+static int fake_resolve(const char *path, char *ret_type, int64_t *ret_major, int64_t *ret_minor)
+{
+        if (strcmp(path, "/dev/sda") == 0) {
+                *ret_type = 'b';
+                *ret_major = 8;
+                *ret_minor = 0;
+                return 0;
+        }
+        if (strcmp(path, "/dev/fuse") == 0) {
+                *ret_type = 'c';
+                *ret_major = 10;
+                *ret_minor = 229;
+                return 0;
+        }
+        return strcmp(path, "/dev/dir") == 0 ? -ENODEV : -ENOENT;
+}
+
+/* The rules as v1 writes them, one per line. */
+static char *rules_text(const struct sbx_device_rule *r, size_t n)
+{
+        static char buf[2048];
+        size_t o = 0;
+
+        buf[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                char one[64];
+
+                sbx_device_rule_format(&r[i], one, sizeof(one));
+                o += (size_t) snprintf(buf + o, sizeof(buf) - o, "%s\n", one);
+        }
+        return buf;
+}
+
+static void test_device_rules(void **state)
+{
+        char *allow[] = {(char *) "/dev/sda r", (char *) "/dev/fuse rwm", NULL};
+        char *missing[] = {(char *) "/dev/nope rw", NULL};
+        char *dir[] = {(char *) "/dev/dir rw", NULL};
+        struct sbx_limits l = {};
+        struct sbx_device_rule *r = NULL;
+        size_t n = 0;
+        char *err = NULL;
+
+        (void) state;
+        /* auto without DeviceAllow=: no restriction, no devices cgroup. */
+        l.set = 1u << SBX_LIMIT_DEVICE_POLICY;
+        l.device_policy = SBX_DEVICE_POLICY_AUTO;
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), 0);
+        assert_null(r);
+        assert_int_equal(n, 0);
+        assert_false(sbx_cgroup_v1_controllers(&l) & (1u << SBX_CG_DEVICES));
+
+        /* closed: the pseudo devices and the terminal. */
+        l.device_policy = SBX_DEVICE_POLICY_CLOSED;
+        assert_true(sbx_cgroup_v1_controllers(&l) & (1u << SBX_CG_DEVICES));
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), 1);
+        assert_string_equal(rules_text(r, n), "c 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\n"
+                                              "c 1:9 rwm\nc 5:0 rwm\nc 5:2 rwm\nc 136:* rw\n");
+        free(r);
+
+        /* strict: only the terminal, then DeviceAllow= in order. */
+        l.device_policy = SBX_DEVICE_POLICY_STRICT;
+        l.set |= 1u << SBX_LIMIT_DEVICE_ALLOW;
+        l.device_allow = allow;
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), 1);
+        assert_string_equal(rules_text(r, n),
+                            "c 5:0 rwm\nc 5:2 rwm\nc 136:* rw\nb 8:0 r\nc 10:229 rwm\n");
+        free(r);
+
+        /* auto with DeviceAllow= is closed. */
+        l.set = 1u << SBX_LIMIT_DEVICE_ALLOW;
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), 1);
+        assert_int_equal(n, 10);
+        assert_string_equal(rules_text(r + 8, 2), "b 8:0 r\nc 10:229 rwm\n");
+        free(r);
+
+        /* A node that is missing or not a device is named. */
+        l.device_allow = missing;
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), -ENOENT);
+        assert_string_equal(err, "DeviceAllow=/dev/nope: No such file or directory");
+        free(err);
+        l.device_allow = dir;
+        assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err), -ENODEV);
+        assert_string_equal(err, "DeviceAllow=/dev/dir: not a device node");
+        free(err);
+
+        /* IO*BandwidthMax= take block devices only. */
+        {
+                int64_t ma, mi;
+
+                assert_int_equal(sbx_cgroup_block_device("/dev/null", &ma, &mi), -ENOTBLK);
+                assert_int_equal(sbx_cgroup_block_device("/dev/lxsandbox-nope", &ma, &mi), -ENOENT);
+        }
+
+        /* Classes: one rule per major of the matching names in /proc/devices. */
+        {
+                static const char devices[] = "Character devices:\n  1 mem\n  4 /dev/vc/0\n"
+                                              "  4 tty\n  4 ttyS\n  5 /dev/tty\n"
+                                              "136 pts\n204 ttyAMA\n\nBlock devices:\n"
+                                              "  7 loop\n  8 sd\n259 blkext\n";
+                char *classes[] = {(char *) "char-pts rw", (char *) "char-tty* r",
+                                   (char *) "block-loop rwm", NULL};
+                char *none[] = {(char *) "char-loop rw", NULL};
+
+                l.set = (1u << SBX_LIMIT_DEVICE_POLICY) | (1u << SBX_LIMIT_DEVICE_ALLOW);
+                l.device_policy = SBX_DEVICE_POLICY_STRICT;
+                l.device_allow = classes;
+                assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, devices, &r, &n, &err),
+                                 1);
+                assert_string_equal(rules_text(r, n), "c 5:0 rwm\nc 5:2 rwm\nc 136:* rw\n"
+                                                      "c 136:* rw\nc 4:* r\nc 204:* r\n"
+                                                      "b 7:* rwm\n");
+                free(r);
+                /* "loop" is a block device: no character device of that name. */
+                l.device_allow = none;
+                assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, devices, &r, &n, &err),
+                                 -ENOENT);
+                assert_string_equal(err,
+                                    "DeviceAllow=char-loop: no such device class in /proc/devices");
+                free(err);
+                assert_int_equal(sbx_cgroup_device_rules(&l, fake_resolve, NULL, &r, &n, &err),
+                                 -ENOENT);
+                free(err);
+        }
+}
+
+#define I(c, d, s_, o, i)                                                                          \
+        {                                                                                          \
+                .code = (c), .dst_reg = (d), .src_reg = (s_), .off = (o), .imm = (i)               \
+        }
+
+static void test_device_bpf(void **state)
+{
+        const struct sbx_device_rule rules[] = {
+            {'c', 1, 3, SBX_DEV_ALL},                     /* every check but access */
+            {'c', 136, -1, SBX_DEV_READ | SBX_DEV_WRITE}, /* any minor, no mknod */
+            {'a', -1, -1, SBX_DEV_MKNOD},                 /* any device: mknod only */
+        };
+        /* Hand-written: ctx loads, then per rule "if mismatch goto next rule",
+         * then "return 1"; the default is "return 0". */
+        const struct bpf_insn want[] = {
+            I(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_2, BPF_REG_1, 0, 0),
+            I(BPF_ALU | BPF_AND | BPF_K, BPF_REG_2, 0, 0, 0xffff),
+            I(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_3, BPF_REG_1, 0, 0),
+            I(BPF_ALU | BPF_RSH | BPF_K, BPF_REG_3, 0, 0, 16),
+            I(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_4, BPF_REG_1, 4, 0),
+            I(BPF_LDX | BPF_W | BPF_MEM, BPF_REG_5, BPF_REG_1, 8, 0),
+            /* rule 0: 5 insns */
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 4, BPF_DEVCG_DEV_CHAR),
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 3, 1),
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_5, 0, 2, 3),
+            I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+            I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+            /* rule 1: 7 insns */
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_2, 0, 6, BPF_DEVCG_DEV_CHAR),
+            I(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0),
+            I(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0,
+              (int32_t) ~(BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)),
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 3, 0),
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_4, 0, 2, 136),
+            I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+            I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+            /* rule 2: 5 insns */
+            I(BPF_ALU | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_3, 0, 0),
+            I(BPF_ALU | BPF_AND | BPF_K, BPF_REG_1, 0, 0, (int32_t) ~BPF_DEVCG_ACC_MKNOD),
+            I(BPF_JMP | BPF_JNE | BPF_K, BPF_REG_1, 0, 2, 0),
+            I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1),
+            I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+            /* default: deny */
+            I(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0),
+            I(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),
+        };
+        struct bpf_insn *p = NULL;
+        size_t n = 0;
+
+        (void) state;
+        assert_int_equal(sbx_cgroup_device_bpf(rules, ELEMENTSOF(rules), &p, &n), 0);
+        assert_int_equal(n, ELEMENTSOF(want));
+        for (size_t i = 0; i < n; i++) {
+                if (memcmp(&p[i], &want[i], sizeof(want[i])) != 0)
+                        fail_msg("instruction %zu: code %#x dst %u src %u off %d imm %d", i,
+                                 p[i].code, p[i].dst_reg, p[i].src_reg, p[i].off, p[i].imm);
+        }
+        free(p);
+        /* No rules: deny everything. */
+        assert_int_equal(sbx_cgroup_device_bpf(NULL, 0, &p, &n), 0);
+        assert_int_equal(n, 8);
+        assert_int_equal(p[6].imm, 0);
+        assert_int_equal(p[7].code, BPF_JMP | BPF_EXIT);
+        free(p);
+}
+
+static void test_v1_devices(void **state)
+{
+        struct fake *f = *state;
+        struct sbx_limits l = {.set = 1u << SBX_LIMIT_DEVICE_POLICY,
+                               .device_policy = SBX_DEVICE_POLICY_CLOSED};
+        struct sbx_cgroup cg;
+
+        v1_tree(f);
+        mkdirs(f, "devices");
+        v1_cgroup(f, &cg, &l);
+        assert_int_equal(cg.want, 1u << SBX_CG_DEVICES);
+        assert_int_equal(
+            sbx_cgroup_device_rules(&l, fake_resolve, NULL, &cg.dev_rules, &cg.n_dev_rules, NULL),
+            1);
+        cg.dev_restrict = true;
+        assert_int_equal(cg.ops->create(f->fd, cg.name, &cg), 0);
+        assert_true(exists(f, "devices/lxsandbox-t"));
+        put(f, "devices/lxsandbox-t/devices.deny", "");
+        put(f, "devices/lxsandbox-t/devices.allow", "");
+        assert_int_equal(cg.ops->set_limits(&cg, &l), 0);
+        /* Everything denied first; the fake file keeps the last allow rule. */
+        assert_string_equal(get(f, "devices/lxsandbox-t/devices.deny"), "a");
+        assert_string_equal(get(f, "devices/lxsandbox-t/devices.allow"), "c 136:* rw");
+        /* A refused write names the key. */
+        rm_files(f, "devices/lxsandbox-t");
+        assert_int_equal(cg.ops->set_limits(&cg, &l), -ENOENT);
+        assert_int_equal(cg.failed_limit, SBX_LIMIT_DEVICE_POLICY);
+        assert_int_equal(cg.ops->destroy(&cg), 0);
+        assert_false(exists(f, "devices/lxsandbox-t"));
+        sbx_cgroup_done(&cg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -649,6 +1118,12 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_v2_leaf, setup, teardown),
             cmocka_unit_test_setup_teardown(test_v2_limits, setup, teardown),
             cmocka_unit_test_setup_teardown(test_v2_stale_dir_reused, setup, teardown),
+            cmocka_unit_test(test_stats_parsers),
+            cmocka_unit_test(test_device_rules),
+            cmocka_unit_test(test_device_bpf),
+            cmocka_unit_test_setup_teardown(test_v1_devices, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_v1_stats_and_update, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_v2_stats_and_update, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

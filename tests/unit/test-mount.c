@@ -628,6 +628,36 @@ static void test_tmpfs_and_binds(void **state)
         pol_free(t);
 }
 
+/* A private network namespace gets a fresh sysfs (only its own interfaces),
+ * with the host's cgroup mounts bound on it, read-only under ReadOnlyPaths=/. */
+static void test_sysfs(void **state)
+{
+        struct pol *t = pol_new();
+        struct sbx_mount_plan *plan;
+        bool cgroup = access("/sys/fs/cgroup", F_OK) == 0;
+
+        (void) state;
+        t->p.namespaces |= 1u << SBX_NS_NET;
+        add_ro(t, false, "/");
+        plan = build_ok(&t->p, &test_user);
+        if (cgroup)
+                assert_plan(plan,
+                            "ReadOnlyPaths: '/'\n"
+                            "Namespaces=net: '/sys' (sysfs)\n"
+                            "Namespaces=net: '/sys/fs/cgroup' -> '/sys/fs/cgroup' (cgroups)\n");
+        else
+                assert_plan(plan, "ReadOnlyPaths: '/'\n"
+                                  "Namespaces=net: '/sys' (sysfs)\n");
+        sbx_mount_plan_free(plan);
+
+        /* Entries below /sys apply to the fresh sysfs, checked on the host's. */
+        add_ro(t, false, "/sys/kernel");
+        plan = build_ok(&t->p, &test_user);
+        assert_int_equal(sbx_mount_plan_count(plan), cgroup ? 4 : 3);
+        sbx_mount_plan_free(plan);
+        pol_free(t);
+}
+
 static void test_composite(void **state)
 {
         struct pol *t = pol_new();
@@ -1520,6 +1550,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_conflicts, setup_scratch, teardown_scratch),
             cmocka_unit_test_setup_teardown(test_tmpfs_and_binds, setup_scratch, teardown_scratch),
             cmocka_unit_test(test_composite),
+            cmocka_unit_test(test_sysfs),
             cmocka_unit_test_setup_teardown(test_from_policy_text, setup_scratch, teardown_scratch),
             cmocka_unit_test(test_apply_refuses_same_namespace),
             cmocka_unit_test_setup_teardown(test_apply_strict, setup_root_scratch,

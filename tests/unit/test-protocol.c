@@ -235,6 +235,142 @@ static void test_error_names(void **state)
         assert_null(sbx_msg_type_to_string(SBX_MSG_TYPE_END));
 }
 
+static void test_stats_roundtrip(void **state)
+{
+        struct sbx_wire_stats st = {.have = SBX_STATS_HAVE_CPU | SBX_STATS_HAVE_TASKS,
+                                    .cgroup_version = 1,
+                                    .cpu_usage_ns = 123456789,
+                                    .tasks_current = 3,
+                                    .tasks_max = UINT64_MAX};
+        uint64_t percpu[3] = {1, 2, 123456786};
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        struct sbx_msg m;
+
+        (void) state;
+        assert_int_equal(sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st)), 0);
+        assert_int_equal(sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, percpu, sizeof(percpu)), 0);
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_int_equal(m.type, SBX_MSG_STATS_REPLY);
+        assert_int_equal(m.stats.have, SBX_STATS_HAVE_CPU | SBX_STATS_HAVE_TASKS);
+        assert_int_equal(m.stats.cpu_usage_ns, 123456789);
+        assert_true(m.stats.tasks_max == UINT64_MAX);
+        assert_int_equal(m.n_percpu, 3);
+        assert_int_equal(m.percpu[2], 123456786);
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+
+        /* Without the per-CPU array (cgroup v2). */
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        st.cgroup_version = 2;
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_null(m.percpu);
+        assert_int_equal(m.n_percpu, 0);
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+}
+
+static void test_stats_bad(void **state)
+{
+        struct sbx_wire_stats st = {.cgroup_version = 1};
+        uint64_t percpu[2] = {1, 2};
+        struct sbx_msg_builder *b;
+        struct sbx_msg m;
+
+        (void) state;
+        /* STATS is required in a reply, and its size is exact. */
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, percpu, sizeof(percpu));
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st) - 8);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        /* Unknown "have" bits, a bad version, a partial per-CPU value. */
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        st.have = 1u << 31;
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        st.have = 0;
+        st.cgroup_version = 3;
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        st.cgroup_version = 2;
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        (void) sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, percpu, 12);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        /* A client may not send a reply's attributes in its request, nor
+         * anything in the controller request. */
+        b = sbx_msg_new(SBX_MSG_STATS);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "x");
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_CTL_STATS);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "x");
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+}
+
+static void test_set_roundtrip(void **state)
+{
+        const char *settings[] = {"TasksMax=8", "MemoryMax=64M"};
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_SET);
+        struct sbx_msg m;
+
+        (void) state;
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "c1");
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, 2);
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_int_equal(m.n_settings, 2);
+        assert_string_equal(m.settings[1], "MemoryMax=64M");
+        assert_null(m.settings[2]);
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+
+        /* Empty settings, a missing name, too many settings. */
+        b = sbx_msg_new(SBX_MSG_SET);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "c1");
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, 0);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_SET);
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, 2);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_CTL_SET);
+        {
+                const char *many[SBX_SETTINGS_MAX + 1];
+
+                for (size_t i = 0; i < ELEMENTSOF(many); i++)
+                        many[i] = "TasksMax=1";
+                (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, many, ELEMENTSOF(many));
+        }
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        /* The daemon forwards SETTINGS only; the reply names what was applied. */
+        b = sbx_msg_new(SBX_MSG_CTL_SET);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "c1");
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, 2);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_SET_REPLY);
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, settings, 1);
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_string_equal(sbx_msg_type_to_string((enum sbx_msg_type) m.type), "SET_REPLY");
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -243,6 +379,8 @@ int main(void)
             cmocka_unit_test(test_bad_strings),      cmocka_unit_test(test_bad_u32_len),
             cmocka_unit_test(test_header_checks),    cmocka_unit_test(test_garbage),
             cmocka_unit_test(test_fd_passing),       cmocka_unit_test(test_error_names),
+            cmocka_unit_test(test_stats_roundtrip),  cmocka_unit_test(test_stats_bad),
+            cmocka_unit_test(test_set_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

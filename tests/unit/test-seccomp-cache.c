@@ -39,10 +39,12 @@ static void test_cache_hits_and_misses(void **state)
 
         (void) state;
         assert_non_null(c);
-        assert_int_equal(sbx_seccomp_cache_get(c, a, deny_text, strlen(deny_text), &bpf1, &len1), 0);
+        assert_int_equal(sbx_seccomp_cache_get(c, a, deny_text, strlen(deny_text), &bpf1, &len1),
+                         0);
         assert_true(len1 > 0 && len1 % sizeof(struct sock_filter) == 0);
         /* The same text: the same compiled program, not a new one. */
-        assert_int_equal(sbx_seccomp_cache_get(c, a, deny_text, strlen(deny_text), &bpf2, &len2), 0);
+        assert_int_equal(sbx_seccomp_cache_get(c, a, deny_text, strlen(deny_text), &bpf2, &len2),
+                         0);
         assert_ptr_equal(bpf1, bpf2);
         assert_int_equal(len1, len2);
         /* Another text (an edited policy): compiled anew, and it differs. */
@@ -85,8 +87,8 @@ static int seccomp_available(void)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_cache_hits_and_misses),
-                cmocka_unit_test(test_cache_eviction),
+            cmocka_unit_test(test_cache_hits_and_misses),
+            cmocka_unit_test(test_cache_eviction),
         };
         if (!seccomp_available()) {
                 printf("seccomp(2) is not available here (valgrind?): skipping\n");
