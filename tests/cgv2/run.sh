@@ -108,6 +108,12 @@ resolve_kernel() {
         else
                 k=$(apt-cache depends "$kpkg" 2>/dev/null |
                         awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+                # A fresh machine may have no package lists yet: refresh once, as root.
+                if [[ -z $k && $(id -u) == 0 ]]; then
+                        apt-get update -qq >&2 || true
+                        k=$(apt-cache depends "$kpkg" 2>/dev/null |
+                                awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+                fi
                 [[ -z $k ]] || echo "$k" >"$memo"
         fi
         printf '%s\n' "$k"
