@@ -94,10 +94,8 @@ static sbx_noreturn void run_command(const struct sbx_sandbox *s, int master, co
 {
         int src[3], slave = -1, r;
 
-        /* Ignored signals survive execve: the command must not inherit any. */
-        for (int sig = 1; sig < NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
+        /* Every disposition is the default here: the controller reset them all
+         * when it started (ignored signals would survive execve). */
         if (sigprocmask(SIG_UNBLOCK, mask, NULL) < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
         /* A new session: the command can never reach the caller's terminal

@@ -2,6 +2,7 @@
 /* sandboxd-controller: one per container, started by sandboxd with the daemon
  * socket as fd 3. Not meant to be run by hand. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -39,6 +40,12 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
+        /* Ignored signals survive execve, and the sandbox's init and command
+         * inherit ours: reset them all here, once, before any request (the
+         * daemon's posix_spawn does too; this does not depend on it). */
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
         sbx_log_open("sandboxd-controller", targets);
         if (level >= 0)
                 sbx_log_set_level(level);
