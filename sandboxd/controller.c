@@ -742,6 +742,37 @@ static int run_loop(struct controller *c)
         return 0;
 }
 
+/* A controller is started ahead of its request: walk the set-up code once
+ * now, while nobody waits, so its pages and heap are faulted in (a page fault
+ * costs tens of microseconds in a VM) before the launch that counts. */
+static void warm_up(void)
+{
+        static const char text[] = "[Sandbox]\n"
+                                   "[Files]\n"
+                                   "PrivateTmp = yes\n"
+                                   "ReadOnlyPaths = /\n"
+                                   "ReadWritePaths = -%h\n"
+                                   "[Security]\n"
+                                   "SystemCallFilter = ~@default\n";
+        struct sbx_policy *p = NULL;
+        struct sbx_mount_plan *plan = NULL;
+        struct sbx_user u = {};
+        char *err = NULL;
+        char **envp = NULL;
+
+        if (sbx_policy_parse_string(text, sizeof(text) - 1, "warm-up", "warm-up.ini", &p, &err) >=
+                0 &&
+            sbx_user_new(0, 0, NULL, 0, "root", "/root", "/bin/sh", &u) >= 0) {
+                (void) sbx_env_build(p, &u, NULL, 0, 0, &envp);
+                (void) sbx_mount_plan_build(p, &u, &plan, &err);
+        }
+        sbx_strv_free(envp);
+        sbx_mount_plan_free(plan);
+        sbx_user_done(&u);
+        sbx_policy_free(p);
+        free(err);
+}
+
 int sbx_controller_run(int ctl_fd, const char *run_dir)
 {
         struct controller c = {.ctl_fd = ctl_fd,
@@ -759,6 +790,7 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
         sigset_t mask;
         int r;
 
+        warm_up();
         /* Started ahead of time: wait here until the daemon has a request. */
         r = sbx_msg_recv(ctl_fd, SBX_MSG_MAX, &m, fds, 4, &n_fds);
         if (r == 0) {
