@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "controller.h"
@@ -46,6 +47,16 @@ int main(int argc, char **argv)
         for (int sig = 1; sig < NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) signal(sig, SIG_DFL);
+        /* The daemon raised its fd limit for its many clients; the sandbox gets
+         * the usual soft limit back (select()-based programs break above it). */
+        {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1024) {
+                        rl.rlim_cur = 1024;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
         sbx_log_open("sandboxd-controller", targets);
         if (level >= 0)
                 sbx_log_set_level(level);

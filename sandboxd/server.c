@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,7 +67,8 @@ struct server {
         const struct sbx_server_config *cfg;
         int listen_fd, epoll_fd, signal_fd, policy_dir_fd, controller_fd;
         char socket_path[sizeof(((struct sockaddr_un *) 0)->sun_path)];
-        int spare_fd; /* a controller started ahead, waiting for a request */
+        int spare_fd;   /* a controller started ahead, waiting for a request */
+        int reserve_fd; /* one fd kept back to shed connections when out of fds */
         struct sbx_seccomp_cache *filters;
         pid_t spare_pid;
         struct conn *conns;
@@ -150,6 +152,18 @@ static void on_accept(struct server *s)
         struct epoll_event ev = {.events = EPOLLIN};
         int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE) && s->reserve_fd >= 0) {
+                /* Out of fds: the pending connection would make epoll report the
+                 * listening socket forever. Free the reserve, take the connection
+                 * and drop it, then take the reserve back. */
+                s->reserve_fd = sbx_safe_close(s->reserve_fd);
+                fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd >= 0)
+                        (void) close(fd);
+                s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                log_warning("out of file descriptors: dropped a connection");
+                return;
+        }
         if (fd < 0)
                 return;
         c = calloc(1, sizeof(*c));
@@ -946,6 +960,17 @@ static int setup(struct server *s)
         s->filters = sbx_seccomp_cache_new();
         if (!s->filters)
                 return -ENOMEM;
+        /* Every client connection and container costs the daemon an fd: use
+         * what the hard limit allows, and keep one back for overload. */
+        {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                        rl.rlim_cur = rl.rlim_max;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
+        }
+        s->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (mkdir(s->cfg->run_dir, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(sbx_negerrno(), "Cannot create %s: %m", s->cfg->run_dir);
         s->policy_dir_fd = open(s->cfg->policy_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -993,6 +1018,7 @@ int sbx_server_run(const struct sbx_server_config *cfg)
                            .epoll_fd = -1,
                            .signal_fd = -1,
                            .policy_dir_fd = -1,
+                           .reserve_fd = -1,
                            .controller_fd = -1,
                            .spare_fd = -1};
         int r = setup(&s);
@@ -1050,6 +1076,7 @@ out:
         }
         /* The spare sees end of stream and exits. */
         (void) sbx_safe_close(s.spare_fd);
+        (void) sbx_safe_close(s.reserve_fd);
         s.filters = sbx_seccomp_cache_free(s.filters);
         (void) sbx_safe_close(s.epoll_fd);
         (void) sbx_safe_close(s.signal_fd);
