@@ -891,7 +891,10 @@ static bool device_path_valid(const char *s)
 {
         cleanup_free char *norm = NULL;
 
-        return strncmp(s, "/dev/", 5) == 0 && s[5] != '\0' && sbx_path_normalize(s, 0, &norm) >= 0;
+        /* Device nodes never have blanks or quotes in their names, and the
+         * policy dump writes these lists unquoted. */
+        return strncmp(s, "/dev/", 5) == 0 && s[5] != '\0' && !strpbrk(s, " \t\"'") &&
+               sbx_path_normalize(s, 0, &norm) >= 0;
 }
 
 static int parse_io_bandwidth(struct ctx *c, const char *value)
