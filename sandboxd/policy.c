@@ -897,6 +897,18 @@ static bool device_path_valid(const char *s)
                sbx_path_normalize(s, 0, &norm) >= 0;
 }
 
+/* Driver names as /proc/devices lists them: "pts", "usb_device", "loop". */
+static bool device_class_valid(const char *s)
+{
+        if (*s == '\0')
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+                        return false;
+        return true;
+}
+
 static int parse_io_bandwidth(struct ctx *c, const char *value)
 {
         cleanup_strv char **words = NULL;
@@ -970,8 +982,8 @@ static int parse_device_allow(struct ctx *c, const char *value)
                 size_t k = 0;
 
                 if (!path)
-                        class = (strncmp(dev, "char-", 5) == 0 && dev[5] != '\0') ||
-                                (strncmp(dev, "block-", 6) == 0 && dev[6] != '\0');
+                        class = (strncmp(dev, "char-", 5) == 0 && device_class_valid(dev + 5)) ||
+                                (strncmp(dev, "block-", 6) == 0 && device_class_valid(dev + 6));
                 if (i + 1 < n && words[i + 1][0] != '/' && strncmp(words[i + 1], "char-", 5) != 0 &&
                     strncmp(words[i + 1], "block-", 6) != 0)
                         acc = words[++i];
