@@ -1610,6 +1610,47 @@ static int set_error(char **ret_error, int r, const char *fmt, ...)
         return r;
 }
 
+/* Longest line of TEXT. */
+static size_t longest_line(const char *text, size_t len)
+{
+        size_t best = 0, cur = 0;
+
+        for (size_t i = 0; i < len; i++) {
+                if (text[i] == '\n') {
+                        cur = 0;
+                        continue;
+                }
+                if (++cur > best)
+                        best = cur;
+        }
+        return best;
+}
+
+/* A policy that parses must also dump to one that parses: some values grow
+ * when written canonically ("1E" becomes 19 digits, a device gets its access
+ * letters), so a long line can come back too long. Only checked when some
+ * line is long enough for that to matter. */
+static int check_canonical_lines(struct ctx *c)
+{
+        cleanup_free char *dump = NULL;
+        const char *line;
+
+        if (longest_line(c->text, c->len) <= SBX_POLICY_MAX_LINE / 8)
+                return 0;
+        if (sbx_policy_dump(c->p, &dump) < 0)
+                return oom(c);
+        for (line = dump; line && *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t n = nl ? (size_t) (nl - line) : strlen(line);
+
+                if (n > SBX_POLICY_MAX_LINE)
+                        return fail_file(c, "%.*s: value too long once normalized (max %u bytes)",
+                                         (int) strcspn(line, "="), line, SBX_POLICY_MAX_LINE);
+                line = nl ? nl + 1 : NULL;
+        }
+        return 0;
+}
+
 int sbx_policy_parse_string(const char *text, size_t len, const char *name, const char *filename,
                             struct sbx_policy **ret_policy, char **ret_error)
 {
@@ -1664,6 +1705,8 @@ int sbx_policy_parse_string(const char *text, size_t len, const char *name, cons
         }
         if (c->r >= 0)
                 (void) finish(c);
+        if (c->r >= 0)
+                (void) check_canonical_lines(c);
 
         r = c->r;
         if (r < 0) {
