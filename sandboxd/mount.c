@@ -99,6 +99,7 @@ struct entry {
         bool ignore_missing;
         bool read_only; /* ENTRY_BIND */
         bool recursive; /* ENTRY_BIND */
+        bool cgroups;   /* ENTRY_SYS: show the cgroup mounts (the policy sets limits) */
         bool dropped;
         const char *create_root; /* borrowed from the covering entry */
         size_t order;
@@ -503,6 +504,9 @@ static int collect_entries(const struct sbx_policy *p, const struct sbx_user *u,
                 e->target = strdup("/sys");
                 if (!e->target)
                         return -ENOMEM;
+                /* Without limits the sandbox has no cgroup of its own to read:
+                 * it sees no cgroup tree (and binding one costs ten mounts). */
+                e->cgroups = p->limits.set != 0;
         }
         return 0;
 }
@@ -840,8 +844,9 @@ static int expand_proc(struct sbx_mount_plan *plan, const struct entry *e)
         return 0;
 }
 
-/* A fresh sysfs, read-only, and the host's cgroup mounts on its fs/cgroup (the
- * sandbox's limits stay readable; the files are root's). READ_ONLY: "/" is in
+/* A fresh sysfs, read-only, and, when the policy sets limits, the host's cgroup
+ * mounts on its fs/cgroup (the sandbox's limits stay readable; the files are
+ * root's). READ_ONLY: "/" is in
  * ReadOnlyPaths=, which was applied before these mounts existed. */
 static int expand_sys(struct sbx_mount_plan *plan, const struct entry *e, bool read_only)
 {
@@ -854,7 +859,7 @@ static int expand_sys(struct sbx_mount_plan *plan, const struct entry *e, bool r
         op->attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
         if (op_set(&op->create_root, e->create_root) < 0)
                 return -ENOMEM;
-        if (host_path_check(cgroup) < 0)
+        if (!e->cgroups || host_path_check(cgroup) < 0)
                 return 0;
         op = op_new(plan, OP_BIND, e->origin, "cgroups", cgroup);
         if (!op)

@@ -639,6 +639,14 @@ static void test_sysfs(void **state)
         (void) state;
         t->p.namespaces |= 1u << SBX_NS_NET;
         add_ro(t, false, "/");
+        /* No limits: a fresh sysfs and no cgroup tree. */
+        plan = build_ok(&t->p, &test_user);
+        assert_plan(plan, "ReadOnlyPaths: '/'\n"
+                          "Namespaces=net: '/sys' (sysfs)\n");
+        sbx_mount_plan_free(plan);
+
+        /* With limits, the cgroup mounts too (the sandbox reads its own). */
+        t->p.limits.set = 1u << SBX_LIMIT_TASKS_MAX;
         plan = build_ok(&t->p, &test_user);
         if (cgroup)
                 assert_plan(plan,
