@@ -407,10 +407,15 @@ static int allow_list_checks(void)
 
 static void test_allow_list(void **state)
 {
-        cleanup_(sbx_seccomp_freep) struct sbx_seccomp *f =
-            build("SystemCallFilter=@basic-io getpid\n");
+        cleanup_(sbx_seccomp_freep) struct sbx_seccomp *f = NULL;
 
         (void) state;
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan's runtime makes system calls an allow-list denies: the child
+         * cannot even report. The plain build runs it. */
+        skip();
+#endif
+        f = build("SystemCallFilter=@basic-io getpid\n");
         assert_exit(run_filtered(f, allow_list_checks), 0);
 }
 
@@ -424,10 +429,15 @@ static int allow_list_enosys_checks(void)
 /* The default action is ERRNO(ENOSYS) already: no separate clone3 rule. */
 static void test_allow_list_enosys(void **state)
 {
-        cleanup_(sbx_seccomp_freep) struct sbx_seccomp *f =
-            build("SystemCallFilter=@basic-io getpid\nSystemCallErrorNumber=ENOSYS\n");
+        cleanup_(sbx_seccomp_freep) struct sbx_seccomp *f = NULL;
 
         (void) state;
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan's runtime makes system calls an allow-list denies: the child
+         * cannot even report. The plain build runs it. */
+        skip();
+#endif
+        f = build("SystemCallFilter=@basic-io getpid\nSystemCallErrorNumber=ENOSYS\n");
         assert_exit(run_filtered(f, allow_list_enosys_checks), 0);
 }
 
