@@ -298,8 +298,12 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         return -EBADMSG;
                 }
         case KIND_STRV:
-                if (type == SBX_A_ARGV)
-                        return decode_strv(nla, SBX_ARGV_MAX, &m->argv, &m->argc);
+                if (type == SBX_A_ARGV) {
+                        int r = decode_strv(nla, SBX_ARGV_MAX, &m->argv, &m->argc);
+
+                        /* Every message with a command line has a command. */
+                        return r < 0 ? r : m->argc == 0 ? -EBADMSG : 0;
+                }
                 if (type == SBX_A_PASSWD)
                         return decode_strv(nla, 3, &m->passwd, &m->n_passwd);
                 if (type == SBX_A_SETTINGS) {

@@ -77,6 +77,20 @@ static void test_missing_required(void **state)
         sbx_msg_builder_free(b);
 }
 
+static void test_empty_argv(void **state)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_RUN);
+        struct sbx_msg m;
+
+        (void) state;
+        (void) sbx_msg_put_string(b, SBX_A_POLICY, "default");
+        (void) sbx_msg_put_strv(b, SBX_A_ARGV, NULL, 0);
+        (void) sbx_msg_put_u32(b, SBX_A_FLAGS, 0);
+        /* Found by the fuzzer: a RUN with no command must not decode. */
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+}
+
 static void test_attr_not_allowed(void **state)
 {
         struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_LIST);
@@ -374,13 +388,13 @@ static void test_set_roundtrip(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_run_roundtrip),    cmocka_unit_test(test_missing_required),
-            cmocka_unit_test(test_attr_not_allowed), cmocka_unit_test(test_duplicate_attr),
-            cmocka_unit_test(test_bad_strings),      cmocka_unit_test(test_bad_u32_len),
-            cmocka_unit_test(test_header_checks),    cmocka_unit_test(test_garbage),
-            cmocka_unit_test(test_fd_passing),       cmocka_unit_test(test_error_names),
-            cmocka_unit_test(test_stats_roundtrip),  cmocka_unit_test(test_stats_bad),
-            cmocka_unit_test(test_set_roundtrip),
+            cmocka_unit_test(test_run_roundtrip),  cmocka_unit_test(test_missing_required),
+            cmocka_unit_test(test_empty_argv),     cmocka_unit_test(test_attr_not_allowed),
+            cmocka_unit_test(test_duplicate_attr), cmocka_unit_test(test_bad_strings),
+            cmocka_unit_test(test_bad_u32_len),    cmocka_unit_test(test_header_checks),
+            cmocka_unit_test(test_garbage),        cmocka_unit_test(test_fd_passing),
+            cmocka_unit_test(test_error_names),    cmocka_unit_test(test_stats_roundtrip),
+            cmocka_unit_test(test_stats_bad),      cmocka_unit_test(test_set_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
