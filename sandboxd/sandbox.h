@@ -18,7 +18,7 @@ struct sbx_sandbox {
         struct sbx_policy *policy;
         struct sbx_user user;
         struct sbx_mount_plan *mounts;
-        struct sbx_seccomp *seccomp; /* installed by the command right before execve */
+        struct sbx_seccomp *seccomp; /* the filter sent to the init after clone */
         char **argv;
         char **envp;
         char *cwd;     /* the caller's cwd, tried first inside */

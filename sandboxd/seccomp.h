@@ -3,11 +3,12 @@
 
 /* System call filters (libseccomp), systemd's SystemCallFilter= semantics.
  *
- * The controller builds the whole filter before clone (sbx_seccomp_prepare():
- * seccomp_init, rules, seccomp_export_bpf into a memfd, read back into memory);
- * the command installs the raw BPF with one prctl() right before execve
- * (sbx_seccomp_apply_child(): no allocation, async-signal-safe). The name
- * checks and the group table are pure, so the policy parser uses them. */
+ * The daemon compiles a policy's filter once (sbx_seccomp_prepare(): seccomp_init,
+ * rules, seccomp_export_bpf into a memfd, read back into memory; cached by
+ * seccomp-cache.c); the controller sends the raw BPF to the sandbox's init, and
+ * the command installs it with one prctl() right before execve
+ * (sbx_seccomp_install(): no allocation, async-signal-safe). The name checks and
+ * the group table are pure, so the policy parser uses them. */
 
 #include <stdbool.h>
 #include <stddef.h>

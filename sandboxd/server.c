@@ -84,11 +84,6 @@ struct server {
 #define TAG_SIGNAL (TAG_CTL - 2)
 #define TAG_SPARE (TAG_CTL - 3)
 
-static const char *esc(const char *s, char *buf, size_t n)
-{
-        return sbx_log_escape(s, buf, n);
-}
-
 static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 {
         socklen_t len = MAX_PEER_GROUPS * sizeof(gid_t);
@@ -331,7 +326,7 @@ static void refuse(struct conn *c, int error, enum sbx_err code, const char *pol
         (void) vsnprintf(msg, sizeof(msg), fmt, ap);
         va_end(ap);
         log_notice("refused run: uid=%u pid=%d policy='%s': %s", c->cred.uid, (int) c->cred.pid,
-                   esc(policy, e1, sizeof(e1)), esc(msg, e2, sizeof(e2)));
+                   sbx_log_escape(policy, e1, sizeof(e1)), sbx_log_escape(msg, e2, sizeof(e2)));
         (void) sbx_msg_send_error(c->fd, error, code, "%s", msg);
 }
 
@@ -373,7 +368,7 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         cleanup_free char *err = NULL;
         cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
         cleanup_(sbx_user_donep) struct sbx_user u = {};
-        char name[80], e1[128], e2[128], e3[256];
+        char name[80], e1[128], e3[256];
         const void *bpf = NULL;
         size_t want_fds = 0, len = 0, bpf_len = 0;
         struct sbx_msg_builder *b = NULL;
@@ -496,9 +491,8 @@ static bool handle_run(struct server *s, struct conn *c, struct sbx_msg *m, int 
         }
         log_notice(
             "accepted run: uid=%u user='%s' policy='%s' name='%s' command='%s' controller=%d",
-            c->cred.uid, esc(u.name, e1, sizeof(e1)), m->policy, name,
-            esc(m->argv[0], e3, sizeof(e3)), (int) pid);
-        (void) e2;
+            c->cred.uid, sbx_log_escape(u.name, e1, sizeof(e1)), m->policy, name,
+            sbx_log_escape(m->argv[0], e3, sizeof(e3)), (int) pid);
         spare_spawn(s);
         return true;
 
@@ -652,7 +646,8 @@ static int forward_to_controller(struct server *s, struct conn *c, const struct 
                 char e[1024];
 
                 log_notice("set: uid=%u name='%s' settings='%s'%s", c->cred.uid, ct->name,
-                           esc(m->settings[0], e, sizeof(e)), m->n_settings > 1 ? " ..." : "");
+                           sbx_log_escape(m->settings[0], e, sizeof(e)),
+                           m->n_settings > 1 ? " ..." : "");
         }
         p->ctl_fd = ct->ctl_fd;
         p->conn_id = c->id;
