@@ -197,6 +197,27 @@ static bool pump_master(struct relay *rl)
         return false; /* EIO: every slave fd is closed */
 }
 
+/*
+ * Reads the PTY until every slave fd is closed (EIO). By the time the command
+ * has exited the sandbox's own slave fds are gone, but one passed to a process
+ * outside could keep it open: stop when it stays quiet for DRAIN_QUIET_MS.
+ */
+#define DRAIN_QUIET_MS 500
+static void drain_master(struct relay *rl)
+{
+        while (rl->master >= 0) {
+                struct pollfd p = {.fd = rl->master, .events = POLLIN};
+                int r = poll(&p, 1, DRAIN_QUIET_MS);
+
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                if (!pump_master(rl))
+                        rl->master = sbx_safe_close(rl->master);
+        }
+}
+
 static void on_message(struct relay *rl)
 {
         struct sbx_msg m;
@@ -263,9 +284,11 @@ static int relay_loop(struct relay *rl)
                                 rl->in_len -= (size_t) n;
                         }
                 }
-                if (rl->master >= 0 && (p[2].revents & (POLLHUP | POLLERR)) &&
-                    !(p[2].revents & POLLIN))
-                        rl->master = sbx_safe_close(rl->master);
+                /* The kernel may report the hang-up of a slave that wrote just
+                 * before closing without POLLIN; reads still return that data,
+                 * then EIO. */
+                if (rl->master >= 0 && (p[2].revents & (POLLHUP | POLLERR)))
+                        drain_master(rl);
                 if (p[3].revents) {
                         ssize_t n = read(STDIN_FILENO, rl->inbuf, sizeof(rl->inbuf));
 
@@ -278,12 +301,7 @@ static int relay_loop(struct relay *rl)
                         on_message(rl);
         }
         /* Output written just before the exit is still in the PTY. */
-        while (rl->master >= 0 && pump_master(rl)) {
-                struct pollfd p = {.fd = rl->master, .events = POLLIN};
-
-                if (poll(&p, 1, 0) <= 0)
-                        break;
-        }
+        drain_master(rl);
         return rl->exit_code;
 }
 

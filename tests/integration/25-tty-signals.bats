@@ -45,6 +45,19 @@ pty_run1() {
         [[ $inner != "$host" ]] || sbx_fail "the command's terminal is on the host's devpts ($inner)"
 }
 
+@test "output written just before the command exits reaches the terminal" {
+        # The slave's hang-up can be reported before its last bytes are
+        # readable; sbx-run must read on to EIO. A race: many short runs.
+        local i out
+        sbx_as_argv "$SBX_U1" || return 1
+        for i in $(seq 1 20); do
+                out=$(timeout -k 5 "$SBX_CMD_TIMEOUT" python3 "$PTY_RUN" -- "${SBX_ARGV[@]}" \
+                        "$SBX_RUN" default -- sh -c 'seq 1 200; echo last-line' 2>&1) ||
+                        sbx_fail "run $i failed" "$out"
+                [[ $out == *last-line* ]] || sbx_fail "run $i lost its last line" "$out"
+        done
+}
+
 @test "window size changes reach the command (SIGWINCH)" {
         run pty_run1 --rows 24 --cols 80 \
                 --step expect ready --step resize 40x120 --step expect 'size=40 120' -- \
