@@ -805,6 +805,18 @@ static const struct sbx_cgroup_ops *detect(void)
         return ops;
 }
 
+bool sbx_cgroup_can_clone_into(void)
+{
+        return detect() == &sbx_cgroup_v2_ops;
+}
+
+int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg)
+{
+        if (!cg || cg->ops != &sbx_cgroup_v2_ops || cg->dir_fd[0] < 0)
+                return -EOPNOTSUPP;
+        return cg->dir_fd[0];
+}
+
 static int read_self(bool v2, char *base[SBX_CG_COUNT])
 {
         char text[4096] = "";

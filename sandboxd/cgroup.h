@@ -51,8 +51,16 @@ int sbx_cgroup_daemon_setup(void);
 int sbx_cgroup_prepare(const char *name, const char *policy, const struct sbx_limits *l,
                        struct sbx_cgroup **ret, char **ret_error);
 
-/* Moves PID (the sandbox's init, still waiting for its go) into the cgroup. */
+/* Moves PID (the sandbox's init, before it drops privileges) into the cgroup. */
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid);
+
+/* True on cgroup v2, where the init can be cloned straight into its cgroup
+ * (clone3 CLONE_INTO_CGROUP) instead of being moved there. */
+bool sbx_cgroup_can_clone_into(void);
+
+/* The cgroup's directory fd for CLONE_INTO_CGROUP (owned by CG), or -EOPNOTSUPP
+ * on v1. */
+int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);
 
 /* After the init exited: a message naming the limit that ended the command
  * ("killed: out of memory (MemoryMax=64M)"), or NULL in *RET when none did. */

@@ -178,7 +178,8 @@ static pid_t spawn_command(const struct sbx_sandbox *s, int master, const sigset
         return pid;
 }
 
-static int wait_for_go(const struct sbx_sandbox *s)
+/* Waits for the controller's record KIND (GO, CGROUP). */
+static int wait_for(const struct sbx_sandbox *s, enum sbx_sync_kind kind)
 {
         struct sbx_sync rec;
         ssize_t n;
@@ -189,7 +190,7 @@ static int wait_for_go(const struct sbx_sandbox *s)
         if (n < 0)
                 return sbx_negerrno();
         /* End of stream: the controller died before we ran; do nothing. */
-        if (n != sizeof(rec) || rec.kind != SBX_SYNC_GO)
+        if (n != sizeof(rec) || rec.kind != (int) kind)
                 _exit(1);
         return 0;
 }
@@ -278,13 +279,9 @@ void sbx_child_main(const struct sbx_sandbox *s)
         /* The controller owns us: if it dies, so do we (and with PID 1, everything). */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, sbx_negerrno(), 0);
-        r = wait_for_go(s);
+        r = wait_for(s, SBX_SYNC_GO);
         if (r < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, r, 0);
-        /* The controller has put us in the sandbox's cgroup: make it our root,
-         * so the sandbox sees "/" and not the host's paths. */
-        if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
-                fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
 
         int keep[] = {0, 1, 2, s->sync_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
         qsort(keep, ELEMENTSOF(keep), sizeof(int), keep_cmp);
@@ -318,6 +315,17 @@ void sbx_child_main(const struct sbx_sandbox *s)
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (sfd < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
+
+        /* Meanwhile the controller has made the sandbox's cgroup and moved us
+         * in (see join_cgroup()); make it our root, so the sandbox sees "/"
+         * and not the host's paths. Nothing of the user's has run yet. */
+        if (s->cgroup_ns) {
+                r = wait_for(s, SBX_SYNC_CGROUP);
+                if (r < 0)
+                        fail(s, SBX_STEP_CGROUP_NS, r, 0);
+                if (unshare(CLONE_NEWCGROUP) < 0)
+                        fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
+        }
 
         /* A fresh, anonymous session keyring: not the controller's (inherited
          * from the daemon), which every sandbox would otherwise possess and

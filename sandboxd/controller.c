@@ -45,6 +45,7 @@ struct controller {
         uint64_t start_time;
         pid_t init_pid;
         bool ready, have_status, reported;
+        bool in_cgroup; /* cloned straight into its cgroup (v2 CLONE_INTO_CGROUP) */
         int cmd_status;
         int setup_step, setup_err, setup_value; /* first error from the child */
         struct sbx_cgroup *cg;                  /* NULL when the policy sets no [Resources] limit */
@@ -190,9 +191,12 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 }
         }
 
-        /* Last, since it is host-visible state: only with limits, so a policy
-         * without any costs no cgroup work at all. */
-        if (s->policy->limits.set) {
+        /* Only with limits, so a policy without any costs no cgroup work at
+         * all. On v2 the init is cloned straight into its cgroup, which must
+         * exist first (a mkdir and a few writes, cheaper than the move they
+         * save); on v1 it is made after the clone (join_cgroup()). */
+        s->cgroup_ns = s->policy->limits.set;
+        if (s->cgroup_ns && sbx_cgroup_can_clone_into()) {
                 cleanup_free char *cerr = NULL;
 
                 r = sbx_cgroup_prepare(s->name, s->policy->name, &s->policy->limits, &c->cg, &cerr);
@@ -200,7 +204,6 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                         reply_error(c, r, SBX_ERR_SETUP, cerr ? cerr : "cannot create the cgroup");
                         return r;
                 }
-                s->cgroup_ns = true;
         }
         return 0;
 }
@@ -237,6 +240,86 @@ static int send_filter(struct controller *c)
         return 0;
 }
 
+/*
+ * Creates the sandbox's cgroup, writes its limits and moves the init in, while
+ * the init sets up its mounts: on v1 the move takes cgroup_threadgroup_rwsem
+ * for writing, which waits for an RCU grace period (milliseconds when it was
+ * idle), so overlapping it with the init's own work takes it off the launch's
+ * critical path. The init waits for SBX_SYNC_CGROUP before it unshares its
+ * cgroup namespace and drops its privileges, so nothing of the user's runs
+ * outside the limits.
+ */
+static int join_cgroup(struct controller *c)
+{
+        cleanup_free char *cerr = NULL;
+        struct sbx_sync done = {.kind = SBX_SYNC_CGROUP};
+        int r = 0;
+
+        if (!c->cg) {
+                r = sbx_cgroup_prepare(c->sb.name, c->sb.policy->name, &c->sb.policy->limits,
+                                       &c->cg, &cerr);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, cerr ? cerr : "cannot create the cgroup");
+                        goto fail;
+                }
+        }
+        if (!c->in_cgroup)
+                r = sbx_cgroup_attach(c->cg, c->init_pid);
+        if (r < 0) {
+                char msg[256];
+
+                (void) snprintf(msg, sizeof(msg), "cannot move the sandbox into its cgroup: %s",
+                                strerror(-r));
+                reply_error(c, r, SBX_ERR_SETUP, msg);
+                goto fail;
+        }
+        if (send(c->sync_fd, &done, sizeof(done), MSG_NOSIGNAL) < 0) {
+                r = log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
+                goto fail;
+        }
+        return 0;
+fail:
+        kill_init(c, SIGKILL);
+        return r;
+}
+
+/* struct clone_args of <linux/sched.h> up to CLONE_ARGS_SIZE_VER2 (Linux 5.7);
+ * that header clashes with glibc's <sched.h>. */
+struct sbx_clone_args {
+        uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+        uint64_t set_tid, set_tid_size, cgroup;
+};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* fork-like clone (the child continues here on a copy of our stack), into
+ * the sandbox's cgroup directly where the kernel can (v2, Linux 5.7): no
+ * migration, so no wait on cgroup_threadgroup_rwsem. Anything else, or a
+ * kernel that refuses, falls back to clone and join_cgroup() moves the init. */
+static pid_t clone_init(struct controller *c)
+{
+        int cg_fd = sbx_cgroup_clone_fd(c->cg);
+
+        if (cg_fd >= 0) {
+                struct sbx_clone_args a = {
+                    .flags = (uint64_t) c->sb.clone_flags | CLONE_INTO_CGROUP,
+                    .exit_signal = SIGCHLD,
+                    .cgroup = (uint64_t) cg_fd,
+                };
+                pid_t pid = (pid_t) syscall(SYS_clone3, &a, sizeof(a));
+
+                if (pid >= 0) {
+                        c->in_cgroup = true; /* the child never reads it */
+                        return pid;
+                }
+                log_debug_errno(sbx_negerrno(),
+                                "clone3 into the cgroup failed, moving instead: %m");
+        }
+        return (pid_t) syscall(SYS_clone, (unsigned long) c->sb.clone_flags | SIGCHLD, NULL, NULL,
+                               NULL, NULL);
+}
+
 static int start(struct controller *c)
 {
         int pair[2];
@@ -248,9 +331,7 @@ static int start(struct controller *c)
         c->sync_fd = pair[0];
         c->sb.sync_fd = pair[1];
 
-        /* fork-like clone: the child continues here on a copy of our stack. */
-        pid = (pid_t) syscall(SYS_clone, (unsigned long) c->sb.clone_flags | SIGCHLD, NULL, NULL,
-                              NULL, NULL);
+        pid = clone_init(c);
         if (pid < 0) {
                 int r = sbx_negerrno();
 
@@ -265,18 +346,15 @@ static int start(struct controller *c)
         /* The command's stdio now lives in the child only. */
         for (int i = 0; i < 3; i++)
                 c->sb.stdio[i] = sbx_safe_close(c->sb.stdio[i]);
-        log_debug("init is pid %d", (int) pid);
-        /* The init waits for GO: nothing of the sandbox has run unlimited yet. */
-        if (c->cg) {
-                int r = sbx_cgroup_attach(c->cg, pid);
-
-                if (r < 0) {
-                        (void) kill(pid, SIGKILL);
-                        return log_error_errno(r, "Failed to move the sandbox into its cgroup: %m");
-                }
-        }
+        log_debug("init is pid %d%s", (int) pid, c->in_cgroup ? ", cloned into its cgroup" : "");
         if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
                 return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
+        if (c->sb.cgroup_ns) {
+                int r = join_cgroup(c);
+
+                if (r < 0)
+                        return r;
+        }
         return send_filter(c);
 }
 
@@ -842,7 +920,8 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
                 char msg[256];
 
                 (void) snprintf(msg, sizeof(msg), "cannot create the sandbox: %s", strerror(-r));
-                reply_error(&c, r, SBX_ERR_SETUP, msg);
+                if (!c.reported)
+                        reply_error(&c, r, SBX_ERR_SETUP, msg);
                 goto out;
         }
         r = run_loop(&c);

@@ -29,7 +29,7 @@ struct sbx_sandbox {
         int stdio[3];    /* fds for the non-tty stdio; -1 where the PTY goes */
         int clone_flags; /* CLONE_NEW* */
         int sync_fd;     /* child's end of the sync socket */
-        bool cgroup_ns;  /* in its own cgroup: unshare a cgroup namespace after GO */
+        bool cgroup_ns;  /* in its own cgroup: wait for SBX_SYNC_CGROUP, unshare a cgroup ns */
 };
 
 /* Steps of the child, reported with errno through the sync socket. */
@@ -59,6 +59,7 @@ enum sbx_sync_kind {
         SBX_SYNC_EXIT,      /* value = the command's wait status */
         SBX_SYNC_GO,        /* controller -> child: set-up from outside is done */
         SBX_SYNC_FILTER,    /* controller -> child: value = BPF instructions that follow */
+        SBX_SYNC_CGROUP,    /* controller -> child: the init is in the sandbox's cgroup */
 };
 
 struct sbx_sync {

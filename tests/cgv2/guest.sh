@@ -180,7 +180,7 @@ setup() {
 # ---- tests ---------------------------------------------------------------------
 
 TESTS="t_leaf t_oom t_under t_tasks t_cpu t_files t_pin t_badcpus t_readonly t_stats t_devices
-        t_kill9 t_runs t_end"
+        t_kill9 t_clone_into t_runs t_end"
 
 t_leaf() {
         cat_eq /proc/$DPID/cgroup "0::/lxsandbox-test/daemon" || return 1
@@ -390,6 +390,16 @@ t_kill9() {
         assert_clean
 }
 
+t_clone_into() {
+        n0=$(grep -a -c 'cloned into its cgroup' $T/sandboxd.log)
+        as_user sbx-run memlimit -- true || fail "sbx-run failed" || return 1
+        n1=$(grep -a -c 'cloned into its cgroup' $T/sandboxd.log)
+        [ "$n1" -gt "$n0" ] || fail "the init was moved, not cloned into its cgroup:" \
+                "$(grep -a 'init is pid\|clone3' $T/sandboxd.log | tail -n 3)" || return 1
+        ! grep -q 'clone3 into the cgroup failed' $T/sandboxd.log || fail "clone3 failed" || return 1
+        assert_clean
+}
+
 t_runs() {
         as_user sh -c 'i=0
                 while [ $i -lt 20 ]; do
@@ -437,6 +447,7 @@ t "the sandbox cannot write its cgroup files or leave its cgroup; parent limits 
 t "sbxctl stats reads the v2 files (no per-CPU); sbxctl set writes pids.max, memory.max, cpu.max" t_stats
 t "DevicePolicy=strict + DeviceAllow=/dev/zero r: the BPF device program refuses the rest (EPERM)" t_devices
 t "kill -9 of a controller leaves no cgroup behind" t_kill9
+t "the init is cloned straight into its cgroup (clone3 CLONE_INTO_CGROUP), no move" t_clone_into
 t "20 runs with limits leave no cgroup behind" t_runs
 t "sandboxd stops on SIGTERM; no lxsandbox-* cgroup left" t_end
 exit 0

@@ -305,10 +305,10 @@ time.sleep(60)' "$tok"
         sbx_assert_clean
 }
 
-@test "50 runs with limits leave no cgroup behind" {
+@test "200 runs with limits leave no cgroup behind" {
         SBX_CMD_TIMEOUT=120 run --separate-stderr sbx_as "$SBX_U1" sh -c '
                 i=0
-                while [ $i -lt 50 ]; do
+                while [ $i -lt 200 ]; do
                         "$1" all -- true </dev/null || { echo "run $i: exit $?"; exit 1; }
                         i=$((i + 1))
                 done' _ "$SBX_RUN"
