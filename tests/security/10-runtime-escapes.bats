@@ -253,3 +253,36 @@ for p in ("/proc/1/fd/0", "/proc/1/fd/3", "/proc/1/cwd", "/proc/1/root"):
         sbx_assert_status 0
         sbx_as "$SBX_U1" rm -r "$SBX_U1_HOME/data" "$SBX_U1_HOME/real"
 }
+
+@test "CVE-2025-6020 (pam_namespace) class: swapping a BindPaths= source for a symbolic link during launches never mounts its target" {
+        local flipper i out seen_dir=0 refused=0
+        # data (a directory holding a decoy "shadow") and link (-> /etc) trade
+        # places atomically (renameat2 RENAME_EXCHANGE), as fast as the user can,
+        # while the sandbox is launched: the source is checked and mounted through
+        # one fd, so a launch sees either the directory or a refusal, never /etc.
+        sbx_as "$SBX_U1" mkdir "$SBX_U1_HOME/data"
+        sbx_as "$SBX_U1" sh -c 'echo decoy >"$1/data/shadow"' _ "$SBX_U1_HOME"
+        sbx_as "$SBX_U1" ln -s /etc "$SBX_U1_HOME/link"
+        sbx_bg "$SBX_U1" "$SBX_T/flipper" "$SBX_PY" -c '
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+end = time.monotonic() + 60
+while time.monotonic() < end:
+    if libc.renameat2(-100, b"data", -100, b"link", 2) != 0:
+        sys.exit("renameat2: " + os.strerror(ctypes.get_errno()))' "$SBX_U1_HOME"
+        flipper=$SBX_BG_PID
+        for i in $(seq 1 60); do
+                out=$(sbx_run1 symbind -- cat /tmp/data/shadow 2>&1) || true
+                case $out in
+                *root:*) kill "$flipper"; sbx_fail "launch $i mounted /etc: $out" ;;
+                decoy) seen_dir=$((seen_dir + 1)) ;;
+                *'symbolic link'*) refused=$((refused + 1)) ;;
+                esac
+        done
+        kill -0 "$flipper" 2>/dev/null || sbx_fail "the flipper stopped early:" "$(cat "$SBX_T/flipper.err")"
+        kill "$flipper"
+        sbx_wait_pid "$flipper" 10 || true
+        echo "# 60 launches: $seen_dir saw the directory, $refused refused the link" >&3
+        sbx_as "$SBX_U1" rm -rf "$SBX_U1_HOME/data" "$SBX_U1_HOME/link"
+}
