@@ -805,9 +805,13 @@ static const struct sbx_cgroup_ops *detect(void)
         return ops;
 }
 
-bool sbx_cgroup_can_clone_into(void)
+int sbx_cgroup_version(void)
 {
-        return detect() == &sbx_cgroup_v2_ops;
+        const struct sbx_cgroup_ops *ops = detect();
+
+        if (!ops)
+                return -EOPNOTSUPP;
+        return ops == &sbx_cgroup_v2_ops ? 2 : 1;
 }
 
 int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg)

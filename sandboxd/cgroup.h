@@ -54,9 +54,10 @@ int sbx_cgroup_prepare(const char *name, const char *policy, const struct sbx_li
 /* Moves PID (the sandbox's init, before it drops privileges) into the cgroup. */
 int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid);
 
-/* True on cgroup v2, where the init can be cloned straight into its cgroup
- * (clone3 CLONE_INTO_CGROUP) instead of being moved there. */
-bool sbx_cgroup_can_clone_into(void);
+/* The running system's layout: 2 (unified; the init can be cloned straight
+ * into its cgroup with clone3 CLONE_INTO_CGROUP), 1 (per-controller v1
+ * hierarchies, or hybrid), or -EOPNOTSUPP. */
+int sbx_cgroup_version(void);
 
 /* The cgroup's directory fd for CLONE_INTO_CGROUP (owned by CG), or -EOPNOTSUPP
  * on v1. */

@@ -61,6 +61,7 @@ static const char *const step_names[SBX_STEP_COUNT] = {
     [SBX_STEP_CHDIR] = "changing directory",
     [SBX_STEP_SECCOMP] = "installing the system call filter",
     [SBX_STEP_EXEC] = "executing the command",
+    [SBX_STEP_CGROUP_VIEW] = "mounting the cgroup view on /sys/fs/cgroup",
 };
 
 const char *sbx_step_to_string(enum sbx_step s)
@@ -325,6 +326,9 @@ void sbx_child_main(const struct sbx_sandbox *s)
                         fail(s, SBX_STEP_CGROUP_NS, r, 0);
                 if (unshare(CLONE_NEWCGROUP) < 0)
                         fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
+                r = sbx_cgroup_view_apply_child(&s->cgroup_view, "/sys/fs/cgroup");
+                if (r < 0)
+                        fail(s, SBX_STEP_CGROUP_VIEW, r, 0);
         }
 
         /* A fresh, anonymous session keyring: not the controller's (inherited

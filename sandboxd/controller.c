@@ -196,7 +196,14 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
          * exist first (a mkdir and a few writes, cheaper than the move they
          * save); on v1 it is made after the clone (join_cgroup()). */
         s->cgroup_ns = s->policy->limits.set;
-        if (s->cgroup_ns && sbx_cgroup_can_clone_into()) {
+        if (s->cgroup_ns && sbx_mount_plan_fresh_sysfs(s->mounts)) {
+                r = sbx_cgroup_view_prepare(&s->policy->limits, &s->cgroup_view);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, "cannot find the cgroup hierarchies");
+                        return r;
+                }
+        }
+        if (s->cgroup_ns && sbx_cgroup_version() == 2) {
                 cleanup_free char *cerr = NULL;
 
                 r = sbx_cgroup_prepare(s->name, s->policy->name, &s->policy->limits, &c->cg, &cerr);

@@ -66,7 +66,8 @@ struct sbx_mount_plan {
          * hidden. Allocated here because the child may not allocate. */
         int *tree_fds;
         bool mount_ns;
-        dev_t mntns_dev; /* the mount namespace the plan was built in */
+        bool fresh_sysfs; /* a new sysfs on /sys: room for the cgroup view */
+        dev_t mntns_dev;  /* the mount namespace the plan was built in */
         ino_t mntns_ino;
 };
 
@@ -99,7 +100,6 @@ struct entry {
         bool ignore_missing;
         bool read_only; /* ENTRY_BIND */
         bool recursive; /* ENTRY_BIND */
-        bool cgroups;   /* ENTRY_SYS: show the cgroup mounts (the policy sets limits) */
         bool dropped;
         const char *create_root; /* borrowed from the covering entry */
         size_t order;
@@ -504,9 +504,9 @@ static int collect_entries(const struct sbx_policy *p, const struct sbx_user *u,
                 e->target = strdup("/sys");
                 if (!e->target)
                         return -ENOMEM;
-                /* Without limits the sandbox has no cgroup of its own to read:
-                 * it sees no cgroup tree (and binding one costs ten mounts). */
-                e->cgroups = p->limits.set != 0;
+                /* With limits the init mounts its own cgroup's view on
+                 * /sys/fs/cgroup later, in its cgroup namespace (cgroup-view.c);
+                 * without, the sandbox has no cgroup of its own and sees none. */
         }
         return 0;
 }
@@ -714,6 +714,11 @@ struct sbx_mount_plan *sbx_mount_plan_free(struct sbx_mount_plan *plan)
         return NULL;
 }
 
+bool sbx_mount_plan_fresh_sysfs(const struct sbx_mount_plan *plan)
+{
+        return plan && plan->fresh_sysfs;
+}
+
 size_t sbx_mount_plan_count(const struct sbx_mount_plan *plan)
 {
         return plan ? plan->n_ops : 0;
@@ -844,33 +849,20 @@ static int expand_proc(struct sbx_mount_plan *plan, const struct entry *e)
         return 0;
 }
 
-/* A fresh sysfs, read-only, and, when the policy sets limits, the host's cgroup
- * mounts on its fs/cgroup (the sandbox's limits stay readable; the files are
- * root's). READ_ONLY: "/" is in
- * ReadOnlyPaths=, which was applied before these mounts existed. */
-static int expand_sys(struct sbx_mount_plan *plan, const struct entry *e, bool read_only)
+/* A fresh sysfs, read-only. */
+static int expand_sys(struct sbx_mount_plan *plan, const struct entry *e)
 {
-        static const char cgroup[] = "/sys/fs/cgroup";
         struct mount_op *op = op_new(plan, OP_FS, e->origin, "sysfs", e->target);
 
         if (!op)
                 return -ENOMEM;
         op->fstype = "sysfs";
         op->attrs = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
-        if (op_set(&op->create_root, e->create_root) < 0)
-                return -ENOMEM;
-        if (!e->cgroups || host_path_check(cgroup) < 0)
-                return 0;
-        op = op_new(plan, OP_BIND, e->origin, "cgroups", cgroup);
-        if (!op)
-                return -ENOMEM;
-        op->recursive = true;
-        op->attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-                    (read_only ? MOUNT_ATTR_RDONLY : 0);
-        return op_set(&op->source, cgroup);
+        plan->fresh_sysfs = true;
+        return op_set(&op->create_root, e->create_root);
 }
 
-static int expand_entry(struct sbx_mount_plan *plan, struct entry *e, bool root_read_only)
+static int expand_entry(struct sbx_mount_plan *plan, struct entry *e)
 {
         static const enum op_type access_ops[] = {
             [ENTRY_INACCESSIBLE] = OP_INACCESSIBLE,
@@ -886,7 +878,7 @@ static int expand_entry(struct sbx_mount_plan *plan, struct entry *e, bool root_
         case ENTRY_PROC:
                 return expand_proc(plan, e);
         case ENTRY_SYS:
-                return expand_sys(plan, e, root_read_only);
+                return expand_sys(plan, e);
         case ENTRY_PRIVATE_TMP:
         case ENTRY_TMPFS:
                 op = op_new(plan, OP_FS, e->origin, NULL, e->target);
@@ -945,7 +937,6 @@ int sbx_mount_plan_build(const struct sbx_policy *p, const struct sbx_user *u,
         struct sbx_mount_plan *plan = NULL;
         struct entry *es = NULL;
         size_t n = 0, cap;
-        bool root_read_only = false;
         struct stat st;
         int r;
 
@@ -1003,13 +994,10 @@ int sbx_mount_plan_build(const struct sbx_policy *p, const struct sbx_user *u,
                 r = -ENOMEM;
                 goto finish;
         }
-        for (size_t i = 0; i < n; i++)
-                if (!es[i].dropped && es[i].kind == ENTRY_READ_ONLY && streq(es[i].target, "/"))
-                        root_read_only = true;
         for (size_t i = 0; i < n; i++) {
                 if (es[i].dropped)
                         continue;
-                r = expand_entry(plan, &es[i], root_read_only);
+                r = expand_entry(plan, &es[i]);
                 if (r < 0)
                         goto finish;
         }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The filesystem view of a sandbox (workload mode: the host's root, changed in
@@ -42,6 +43,10 @@ int sbx_mount_apply_child(const struct sbx_mount_plan *plan, int *ret_failed_ind
 
 /* Number of steps in the plan (0 for NULL). */
 size_t sbx_mount_plan_count(const struct sbx_mount_plan *plan);
+
+/* Whether the plan mounts a fresh sysfs on /sys (a private network namespace):
+ * the sandbox's own cgroup view then goes on its fs/cgroup. */
+bool sbx_mount_plan_fresh_sysfs(const struct sbx_mount_plan *plan);
 
 /* Writes a one-line description of step INDEX into BUF (LEN bytes), e.g.
  * "BindReadOnlyPaths: '/srv/data' -> '/data'" or "PrivateDevices: '/dev/pts' (devpts)",

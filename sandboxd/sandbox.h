@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <sys/types.h>
 
+#include "cgroup-view.h"
 #include "macro.h"
 #include "user.h"
 
@@ -30,6 +31,7 @@ struct sbx_sandbox {
         int clone_flags; /* CLONE_NEW* */
         int sync_fd;     /* child's end of the sync socket */
         bool cgroup_ns;  /* in its own cgroup: wait for SBX_SYNC_CGROUP, unshare a cgroup ns */
+        struct sbx_cgroup_view cgroup_view; /* then mounted on /sys/fs/cgroup */
 };
 
 /* Steps of the child, reported with errno through the sync socket. */
@@ -48,6 +50,7 @@ enum sbx_step {
         SBX_STEP_CHDIR,
         SBX_STEP_SECCOMP,
         SBX_STEP_EXEC,
+        SBX_STEP_CGROUP_VIEW,
         SBX_STEP_COUNT,
 };
 

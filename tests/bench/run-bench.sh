@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # make bench: median launch latency of sbx-run against raw unshare and bwrap,
+# with and without cgroup limits (here, and on cgroup v2 in the tests/cgv2 VM),
 # measured interleaved in one run, reported as ratios to unshare.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -69,3 +70,16 @@ printf '  %-46s %8s\n' "sbx-run default (SystemCallFilter=~@default)" "$with" \
         "sbx-run, no SystemCallFilter= (arch check)" "$without" "host, no sandbox" "$host"
 awk -v a="$with" -v b="$without" -v h="$host" 'BEGIN {
         printf "  ratio with/without filter: %.3fx (target <= 1.10x); with/host: %.3fx\n", a / b, a / h }'
+
+# The same comparison on cgroup v2, in the qemu VM of tests/cgv2 (where the
+# init is cloned straight into its cgroup). Emulated CPUs: only the ratio
+# means much. Skipped, with a word, when make deps found no kernel for it.
+CGV2_ROUNDS=${BENCH_CGV2_ROUNDS:-60}
+echo
+echo "cgroup v2 (qemu, software emulation), $CGV2_ROUNDS interleaved rounds, payload /bin/true"
+if SBX_CGV2_BENCH=$CGV2_ROUNDS tests/cgv2/run.sh >"$tmp/cgv2" 2>&1; then
+        sed -n 's/^# bench: /  /p' "$tmp/cgv2"
+else
+        echo "  not measured: tests/cgv2/run.sh failed or is not set up (make deps):"
+        tail -n 5 "$tmp/cgv2" | sed 's/^/    /'
+fi

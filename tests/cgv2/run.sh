@@ -26,7 +26,9 @@
 # Environment: SBX_BUILD (default build), SBX_CGV2_CACHE (default
 # build/cgv2-cache), SBX_CGV2_TIMEOUT (seconds, default 300), SBX_CGV2_SMP
 # (default 2), SBX_CGV2_MEM (MiB, default 1024), SBX_CGV2_KERNEL_PKG
-# (default linux-image-cloud-amd64), CC.
+# (default linux-image-cloud-amd64), CC, SBX_CGV2_BENCH=N (instead of the
+# tests, N interleaved rounds of launch latency with and without limits:
+# make bench).
 
 set -euo pipefail
 
@@ -231,6 +233,8 @@ for p in sandboxd sandboxd-controller sbx-run sbxctl; do
 done
 "${CC:-cc}" -O2 -Wall -o "$root/opt/lxsandbox/bin/cgv2-helper" "$here/helper.c"
 copy_libs "$root/opt/lxsandbox/bin/cgv2-helper"
+"${CC:-cc}" -O2 -Wall -o "$root/opt/lxsandbox/bin/launch-bench" "$repo/tests/bench/launch-bench.c"
+copy_libs "$root/opt/lxsandbox/bin/launch-bench"
 install -m 0644 "$repo"/policy/*.ini "$root/etc/lxsandbox/policies/"
 install -m 0755 "$here/guest.sh" "$root/opt/lxsandbox/guest.sh"
 
@@ -294,6 +298,9 @@ rm -rf "$root"
 # ---- boot ------------------------------------------------------------------------
 
 append="console=ttyS0 panic=-1 quiet cgroup_no_v1=all mitigations=off tsc=reliable no_timer_check"
+if [[ ${SBX_CGV2_BENCH:-} =~ ^[1-9][0-9]*$ ]]; then
+        append+=" sbx.bench=$SBX_CGV2_BENCH"
+fi
 : >"$work/console.log"
 t1=$(date +%s.%N)
 # In the background, so that a signal to this script stops the VM (cleanup).

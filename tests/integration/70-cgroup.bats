@@ -204,25 +204,47 @@ time.sleep(60)' "$tok"
 }
 
 @test "the sandbox cannot write its own limits or leave its cgroup; the parent's are unchanged" {
-        local name=$SBX_U1-ro before after mem pids
+        local name=$SBX_U1-ro before after
         before=$(sbx_parent_limits)
-        mem=$(sbx_cg_of memory "$name")
-        pids=$(sbx_cg_of pids "$name")
+        # Inside, /sys/fs/cgroup shows the sandbox's own cgroup as each root.
         run --separate-stderr sbx_run1 --name "$name" all -- sh -c '
-                for f in "$1/memory.limit_in_bytes" "$2/pids.max" "$2/cgroup.procs" "$3"; do
-                        if echo 1000000000 >"$f"; then echo "wrote $f"; fi
+                for f in memory/memory.limit_in_bytes pids/pids.max pids/cgroup.procs cpu/cpu.shares; do
+                        if echo 1000000000 >"/sys/fs/cgroup/$f"; then echo "wrote $f"; fi
                 done
-                mkdir "$2/escape" && echo "made a child cgroup"
-                echo $$ >"${2%/*}/cgroup.procs" && echo "left the cgroup"
-                cat /proc/self/cgroup' _ "$mem" "$pids" "${pids%/*}/cpu.shares"
+                mkdir /sys/fs/cgroup/pids/escape && echo "made a child cgroup"
+                mkdir /sys/fs/cgroup/escape && echo "made a hierarchy"
+                cat /proc/self/cgroup'
         sbx_assert_status 0
-        sbx_assert_no_match stdout "$output" 'wrote|made a child|left the cgroup'
-        sbx_assert_match stderr "$stderr" 'Permission denied'
+        sbx_assert_no_match stdout "$output" 'wrote|made a child|made a hierarchy'
+        sbx_assert_match stderr "$stderr" 'Read-only file system|Permission denied'
         # A cgroup namespace: the sandbox sees its own cgroup as the root.
         sbx_assert_match stdout "$output" '^[0-9]+:memory:/$'
         sbx_assert_match stdout "$output" '^[0-9]+:pids:/$'
         after=$(sbx_parent_limits)
         [[ $before == "$after" ]] || sbx_fail "parent limits changed:" "$before" "---" "$after"
+        sbx_assert_clean
+}
+
+@test "/sys/fs/cgroup inside shows the sandbox's own limits and no other cgroup" {
+        local name=$SBX_U1-view tok other
+        tok=986.$(sbx_token)
+        # Another container with limits runs meanwhile: its cgroup must not show.
+        sbx_bg "$SBX_U2" "$SBX_T/other" "$SBX_RUN" --name "$SBX_U2-other" all -- sleep "$tok"
+        other=$SBX_BG_PID
+        sbx_poll 10 sbx_is_running sleep "$tok" || { cat "$SBX_T/other.err" >&2; sbx_fail "not started"; }
+        run --separate-stderr sbx_run1 --name "$name" all -- sh -c '
+                cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+                ls /sys/fs/cgroup
+                find /sys/fs/cgroup -mindepth 2 -type d | sed "s/^/dir /"'
+        kill "$other" 2>/dev/null || true
+        sbx_assert_status 0
+        sbx_assert_match stdout "$output" '^67108864$'
+        sbx_assert_match stdout "$output" '^32$'
+        # Only the hierarchies the limits need; no child cgroup of anyone's.
+        sbx_assert_no_match stdout "$output" '^(freezer|systemd|unified|net_cls.*)$'
+        sbx_assert_no_match stdout "$output" '^dir '
+        sbx_assert_no_match stdout "$output" "lxsandbox-|$SBX_U2"
+        sbx_wait_pid "$other" 10 || true
         sbx_assert_clean
 }
 
@@ -379,7 +401,7 @@ for _ in range(10):
         os.execvp("sleep", ["sleep", sys.argv[2]])
     n += 1
 print(n, flush=True)
-time.sleep(60)' "$pids" "$tok"
+time.sleep(60)' /sys/fs/cgroup/pids "$tok"
         sbx_poll 10 sbx_cg_populated "$pids" || { cat "$SBX_T/set.err" >&2; sbx_fail "not started"; }
         [[ $(<"$pids/pids.max") == 32 ]] || sbx_fail "pids.max $(<"$pids/pids.max") at start"
         run --separate-stderr sbx_ctl1 set "$name" TasksMax=4

@@ -311,11 +311,15 @@ print("session", buf.value.decode().split(";")[1:])'
         local name=$SBX_U1-cg$RANDOM
         run --separate-stderr sbx_run1 --name "$name" memlimit -- python3 -c 'import errno, os, sys
 print("self", *open("/proc/self/cgroup").read().split())
+# The sandbox sees its own cgroup as the root of each hierarchy (v1), or of
+# the one cgroup2 mount (v2), and nothing else.
 found = []
 for top, dirs, files in os.walk("/sys/fs/cgroup"):
-    if os.path.basename(top) == "lxsandbox-" + sys.argv[1]:
+    if "cgroup.procs" in files:
         found.append(top)
         dirs[:] = []
+    if "lxsandbox-" + sys.argv[1] in dirs:
+        print("host tree visible at", top)
 for d in found:
     for f in ("memory.limit_in_bytes", "memory.max", "memory.memsw.limit_in_bytes", "cgroup.procs",
               "pids.max", "cgroup.subtree_control"):
@@ -342,6 +346,7 @@ print("found", len(found))' "$name"
         sbx_assert_match output "$output" '^limit 67108864$'
         sbx_assert_match output "$output" '^refused memory\.(limit_in_bytes|max) (EACCES|EROFS|EPERM)$'
         sbx_assert_match output "$output" '^refused mkdir (EACCES|EROFS|EPERM)$'
+        sbx_assert_no_match output "$output" '^host tree visible'
         # A cgroup namespace: the sandbox's own cgroup is its root.
         sbx_assert_match output "$output" '^self .*:memory:/( |$)|^self 0::/( |$)'
         sbx_assert_clean

@@ -25,6 +25,7 @@
 #include <linux/bpf.h>
 
 #include "cgroup-internal.h"
+#include "cgroup-view.h"
 #include "macro.h"
 #include "parse-util.h"
 #include "policy.h"
@@ -294,6 +295,40 @@ static void test_parse_self(void **state)
         assert_int_equal(sbx_cgroup_parse_self("0::/a/../b\n", true, base), -EINVAL);
         assert_int_equal(sbx_cgroup_parse_self("1:memory:/\n", true, base), -ENOENT);
         assert_int_equal(sbx_cgroup_parse_self("4:memory:relative\n", false, base), -EINVAL);
+}
+
+static void test_view_parse(void **state)
+{
+        static const char self[] = "9:name=systemd:/u\n8:pids:/a\n4:memory:/a\n3:cpu,cpuacct:/a\n"
+                                   "2:cpuset:/a\n1:freezer:/a\n0::/\n";
+        struct sbx_cgroup_view v;
+
+        (void) state;
+        /* One mount per hierarchy the sandbox has a cgroup in, named as the
+         * kernel lists its controllers; cpu and cpuacct share one. */
+        assert_int_equal(sbx_cgroup_view_parse(self, 1,
+                                               (1u << SBX_CG_MEMORY) | (1u << SBX_CG_CPU) |
+                                                   (1u << SBX_CG_CPUACCT) | (1u << SBX_CG_PIDS),
+                                               &v),
+                         0);
+        assert_int_equal(v.version, 1);
+        assert_int_equal(v.n, 3);
+        assert_string_equal(v.hierarchy[0], "pids");
+        assert_string_equal(v.hierarchy[1], "memory");
+        assert_string_equal(v.hierarchy[2], "cpu,cpuacct");
+        /* Never a hierarchy it has no cgroup in: its root there is the daemon's. */
+        assert_int_equal(sbx_cgroup_view_parse(self, 1, 1u << SBX_CG_PIDS, &v), 0);
+        assert_int_equal(v.n, 1);
+        assert_string_equal(v.hierarchy[0], "pids");
+        /* A wanted controller without a hierarchy. */
+        assert_int_equal(sbx_cgroup_view_parse(self, 1, 1u << SBX_CG_BLKIO, &v), -ENOENT);
+        /* "cpuset" is not "cpu"; "name=systemd" is no controller of ours. */
+        assert_int_equal(sbx_cgroup_view_parse("2:cpuset:/a\n", 1, 1u << SBX_CG_CPU, &v), -ENOENT);
+        /* v2: one cgroup2 mount, nothing to list. */
+        assert_int_equal(sbx_cgroup_view_parse("0::/a\n", 2, 1u << SBX_CG_MEMORY, &v), 0);
+        assert_int_equal(v.version, 2);
+        assert_int_equal(v.n, 0);
+        assert_int_equal(sbx_cgroup_view_parse(self, 3, 0, &v), -EINVAL);
 }
 
 static void test_name(void **state)
@@ -1107,6 +1142,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_parse_self),
+            cmocka_unit_test(test_view_parse),
             cmocka_unit_test(test_name),
             cmocka_unit_test(test_check_cpus),
             cmocka_unit_test(test_v1_controllers),
