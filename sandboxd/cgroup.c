@@ -814,6 +814,44 @@ int sbx_cgroup_version(void)
         return ops == &sbx_cgroup_v2_ops ? 2 : 1;
 }
 
+_Static_assert(SBX_CG_COUNT <= SBX_CGROUP_JOIN_MAX, "SBX_CGROUP_JOIN_MAX too small");
+
+int sbx_cgroup_open_join_fds(const struct sbx_cgroup *cg, int ret_fds[], size_t max, size_t *ret_n)
+{
+        size_t n = 0;
+
+        if (cg->ops != &sbx_cgroup_v1_ops) {
+                *ret_n = 0;
+                return 0;
+        }
+        for (int i = 0; i < SBX_CG_COUNT; i++) {
+                int fd;
+
+                if (!(cg->have & (1u << i)) || cg->dir_fd[i] < 0)
+                        continue;
+                fd = n < max ? openat(cg->dir_fd[i], "tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+                             : -1;
+                if (fd < 0) {
+                        int r = n < max ? sbx_negerrno() : -E2BIG;
+
+                        while (n > 0)
+                                (void) close(ret_fds[--n]);
+                        return r;
+                }
+                ret_fds[n++] = fd;
+        }
+        *ret_n = n;
+        return 0;
+}
+
+int sbx_cgroup_join_child(const int fds[], size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                if (write(fds[i], "0", 1) != 1)
+                        return sbx_negerrno();
+        return 0;
+}
+
 int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg)
 {
         if (!cg || cg->ops != &sbx_cgroup_v2_ops || cg->dir_fd[0] < 0)

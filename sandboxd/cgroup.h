@@ -59,6 +59,18 @@ int sbx_cgroup_attach(struct sbx_cgroup *cg, pid_t pid);
  * hierarchies, or hybrid), or -EOPNOTSUPP. */
 int sbx_cgroup_version(void);
 
+/* v1: one O_WRONLY fd of the cgroup's "tasks" file per hierarchy, for
+ * sbx_cgroup_join_child(); none on v2 (clone3 CLONE_INTO_CGROUP instead). */
+#define SBX_CGROUP_JOIN_MAX 8
+int sbx_cgroup_open_join_fds(const struct sbx_cgroup *cg, int ret_fds[], size_t max, size_t *ret_n);
+
+/* In the init, as root, before it runs anything else: moves the calling
+ * thread (the whole init: it is single-threaded) into the cgroup by writing
+ * "0" to each fd. A thread moving itself through "tasks" is the one migration
+ * the kernel does without taking cgroup_threadgroup_rwsem for writing, whose
+ * RCU grace period costs milliseconds when it has been idle. No allocation. */
+int sbx_cgroup_join_child(const int fds[], size_t n);
+
 /* The cgroup's directory fd for CLONE_INTO_CGROUP (owned by CG), or -EOPNOTSUPP
  * on v1. */
 int sbx_cgroup_clone_fd(const struct sbx_cgroup *cg);

@@ -283,6 +283,14 @@ void sbx_child_main(const struct sbx_sandbox *s)
         r = wait_for(s, SBX_SYNC_GO);
         if (r < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, r, 0);
+        /* Into the sandbox's cgroup first (v1; on v2 the clone put us there),
+         * then make it our root, so the sandbox sees "/" and not the host's
+         * paths. */
+        r = sbx_cgroup_join_child(s->cgroup_join_fds, s->n_cgroup_join_fds);
+        if (r < 0)
+                fail(s, SBX_STEP_CGROUP_NS, r, 0);
+        if (s->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+                fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
 
         int keep[] = {0, 1, 2, s->sync_fd, s->stdio[0], s->stdio[1], s->stdio[2]};
         qsort(keep, ELEMENTSOF(keep), sizeof(int), keep_cmp);
@@ -295,6 +303,10 @@ void sbx_child_main(const struct sbx_sandbox *s)
                 r = sbx_mount_apply_child(s->mounts, &failed);
                 if (r < 0)
                         fail(s, SBX_STEP_MOUNTS, r, failed);
+                /* On the fresh sysfs the plan mounted. */
+                r = sbx_cgroup_view_apply_child(&s->cgroup_view, "/sys/fs/cgroup");
+                if (r < 0)
+                        fail(s, SBX_STEP_CGROUP_VIEW, r, 0);
         }
         if ((s->clone_flags & CLONE_NEWUTS) && s->policy->hostname &&
             sethostname(s->policy->hostname, strlen(s->policy->hostname)) < 0)
@@ -316,20 +328,6 @@ void sbx_child_main(const struct sbx_sandbox *s)
         sfd = signalfd(-1, &mask, SFD_CLOEXEC);
         if (sfd < 0)
                 fail(s, SBX_STEP_SIGNALS, sbx_negerrno(), 0);
-
-        /* Meanwhile the controller has made the sandbox's cgroup and moved us
-         * in (see join_cgroup()); make it our root, so the sandbox sees "/"
-         * and not the host's paths. Nothing of the user's has run yet. */
-        if (s->cgroup_ns) {
-                r = wait_for(s, SBX_SYNC_CGROUP);
-                if (r < 0)
-                        fail(s, SBX_STEP_CGROUP_NS, r, 0);
-                if (unshare(CLONE_NEWCGROUP) < 0)
-                        fail(s, SBX_STEP_CGROUP_NS, sbx_negerrno(), 0);
-                r = sbx_cgroup_view_apply_child(&s->cgroup_view, "/sys/fs/cgroup");
-                if (r < 0)
-                        fail(s, SBX_STEP_CGROUP_VIEW, r, 0);
-        }
 
         /* A fresh, anonymous session keyring: not the controller's (inherited
          * from the daemon), which every sandbox would otherwise possess and

@@ -65,6 +65,8 @@ static void sandbox_done(struct sbx_sandbox *s)
         free(s->workdir);
         for (int i = 0; i < 3; i++)
                 s->stdio[i] = sbx_safe_close(s->stdio[i]);
+        for (size_t i = 0; i < s->n_cgroup_join_fds; i++)
+                s->cgroup_join_fds[i] = sbx_safe_close(s->cgroup_join_fds[i]);
 }
 
 static char **strv_copy(const char *const *v, size_t n)
@@ -192,23 +194,31 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
         }
 
         /* Only with limits, so a policy without any costs no cgroup work at
-         * all. On v2 the init is cloned straight into its cgroup, which must
-         * exist first (a mkdir and a few writes, cheaper than the move they
-         * save); on v1 it is made after the clone (join_cgroup()). */
+         * all. The cgroup exists before the clone: on v2 the init is cloned
+         * straight into it; on v1 it moves itself in through the "tasks" fds
+         * opened here (see sbx_cgroup_open_join_fds()). Either way no
+         * process is moved by another, which would wait for an RCU grace
+         * period (milliseconds) on cgroup_threadgroup_rwsem. */
         s->cgroup_ns = s->policy->limits.set;
-        if (s->cgroup_ns && sbx_mount_plan_fresh_sysfs(s->mounts)) {
-                r = sbx_cgroup_view_prepare(&s->policy->limits, &s->cgroup_view);
-                if (r < 0) {
-                        reply_error(c, r, SBX_ERR_SETUP, "cannot find the cgroup hierarchies");
-                        return r;
-                }
-        }
-        if (s->cgroup_ns && sbx_cgroup_version() == 2) {
+        if (s->cgroup_ns) {
                 cleanup_free char *cerr = NULL;
 
                 r = sbx_cgroup_prepare(s->name, s->policy->name, &s->policy->limits, &c->cg, &cerr);
                 if (r < 0) {
                         reply_error(c, r, SBX_ERR_SETUP, cerr ? cerr : "cannot create the cgroup");
+                        return r;
+                }
+                r = sbx_cgroup_open_join_fds(c->cg, s->cgroup_join_fds,
+                                             ELEMENTSOF(s->cgroup_join_fds), &s->n_cgroup_join_fds);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, "cannot open the cgroup's tasks files");
+                        return r;
+                }
+        }
+        if (s->cgroup_ns && sbx_mount_plan_fresh_sysfs(s->mounts)) {
+                r = sbx_cgroup_view_prepare(&s->policy->limits, &s->cgroup_view);
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, "cannot find the cgroup hierarchies");
                         return r;
                 }
         }
@@ -247,49 +257,6 @@ static int send_filter(struct controller *c)
         return 0;
 }
 
-/*
- * Creates the sandbox's cgroup, writes its limits and moves the init in, while
- * the init sets up its mounts: on v1 the move takes cgroup_threadgroup_rwsem
- * for writing, which waits for an RCU grace period (milliseconds when it was
- * idle), so overlapping it with the init's own work takes it off the launch's
- * critical path. The init waits for SBX_SYNC_CGROUP before it unshares its
- * cgroup namespace and drops its privileges, so nothing of the user's runs
- * outside the limits.
- */
-static int join_cgroup(struct controller *c)
-{
-        cleanup_free char *cerr = NULL;
-        struct sbx_sync done = {.kind = SBX_SYNC_CGROUP};
-        int r = 0;
-
-        if (!c->cg) {
-                r = sbx_cgroup_prepare(c->sb.name, c->sb.policy->name, &c->sb.policy->limits,
-                                       &c->cg, &cerr);
-                if (r < 0) {
-                        reply_error(c, r, SBX_ERR_SETUP, cerr ? cerr : "cannot create the cgroup");
-                        goto fail;
-                }
-        }
-        if (!c->in_cgroup)
-                r = sbx_cgroup_attach(c->cg, c->init_pid);
-        if (r < 0) {
-                char msg[256];
-
-                (void) snprintf(msg, sizeof(msg), "cannot move the sandbox into its cgroup: %s",
-                                strerror(-r));
-                reply_error(c, r, SBX_ERR_SETUP, msg);
-                goto fail;
-        }
-        if (send(c->sync_fd, &done, sizeof(done), MSG_NOSIGNAL) < 0) {
-                r = log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
-                goto fail;
-        }
-        return 0;
-fail:
-        kill_init(c, SIGKILL);
-        return r;
-}
-
 /* struct clone_args of <linux/sched.h> up to CLONE_ARGS_SIZE_VER2 (Linux 5.7);
  * that header clashes with glibc's <sched.h>. */
 struct sbx_clone_args {
@@ -303,7 +270,7 @@ struct sbx_clone_args {
 /* fork-like clone (the child continues here on a copy of our stack), into
  * the sandbox's cgroup directly where the kernel can (v2, Linux 5.7): no
  * migration, so no wait on cgroup_threadgroup_rwsem. Anything else, or a
- * kernel that refuses, falls back to clone and join_cgroup() moves the init. */
+ * kernel that refuses, falls back to clone (and start() moves the init). */
 static pid_t clone_init(struct controller *c)
 {
         int cg_fd = sbx_cgroup_clone_fd(c->cg);
@@ -354,14 +321,20 @@ static int start(struct controller *c)
         for (int i = 0; i < 3; i++)
                 c->sb.stdio[i] = sbx_safe_close(c->sb.stdio[i]);
         log_debug("init is pid %d%s", (int) pid, c->in_cgroup ? ", cloned into its cgroup" : "");
+        for (size_t i = 0; i < c->sb.n_cgroup_join_fds; i++)
+                c->sb.cgroup_join_fds[i] = sbx_safe_close(c->sb.cgroup_join_fds[i]);
+        /* Neither cloned into the cgroup nor joining it itself (a v2 kernel
+         * that refused clone3): move it, before it runs anything. */
+        if (c->cg && !c->in_cgroup && c->sb.n_cgroup_join_fds == 0) {
+                int r = sbx_cgroup_attach(c->cg, pid);
+
+                if (r < 0) {
+                        (void) kill(pid, SIGKILL);
+                        return log_error_errno(r, "Failed to move the sandbox into its cgroup: %m");
+                }
+        }
         if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
                 return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
-        if (c->sb.cgroup_ns) {
-                int r = join_cgroup(c);
-
-                if (r < 0)
-                        return r;
-        }
         return send_filter(c);
 }
 

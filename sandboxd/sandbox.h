@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "cgroup-view.h"
+#include "cgroup.h"
 #include "macro.h"
 #include "user.h"
 
@@ -30,8 +31,10 @@ struct sbx_sandbox {
         int stdio[3];    /* fds for the non-tty stdio; -1 where the PTY goes */
         int clone_flags; /* CLONE_NEW* */
         int sync_fd;     /* child's end of the sync socket */
-        bool cgroup_ns;  /* in its own cgroup: wait for SBX_SYNC_CGROUP, unshare a cgroup ns */
-        struct sbx_cgroup_view cgroup_view; /* then mounted on /sys/fs/cgroup */
+        bool cgroup_ns;  /* in its own cgroup: unshare a cgroup namespace */
+        int cgroup_join_fds[SBX_CGROUP_JOIN_MAX]; /* v1: its "tasks" files, to join */
+        size_t n_cgroup_join_fds;
+        struct sbx_cgroup_view cgroup_view; /* mounted on /sys/fs/cgroup */
 };
 
 /* Steps of the child, reported with errno through the sync socket. */
@@ -62,7 +65,6 @@ enum sbx_sync_kind {
         SBX_SYNC_EXIT,      /* value = the command's wait status */
         SBX_SYNC_GO,        /* controller -> child: set-up from outside is done */
         SBX_SYNC_FILTER,    /* controller -> child: value = BPF instructions that follow */
-        SBX_SYNC_CGROUP,    /* controller -> child: the init is in the sandbox's cgroup */
 };
 
 struct sbx_sync {
