@@ -1,0 +1,1056 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Login containers: see login.h. Everything here runs in the daemon's single
+ * thread; the only waits are for a new container's set-up (its init reports
+ * or execs the reaper) and never for a teardown: sshd asks to close a session
+ * before it reaps its child, a zombie inside the container that the dying init
+ * waits for, so replying only after the teardown would deadlock. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "access.h"
+#include "cgroup.h"
+#include "fd-util.h"
+#include "log.h"
+#include "login-cgroup.h"
+#include "login.h"
+#include "mount.h"
+#include "ns.h"
+#include "policy.h"
+#include "protocol.h"
+#include "user.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+/* Longest a new container's set-up may take before the join fails. */
+#define SETUP_TIMEOUT_MS 10000
+#define LOGIN_PREFIX "login-"
+
+struct login;
+
+struct session {
+        struct session *next;
+        struct login *ct;
+        pid_t pid;
+        int pidfd; /* the login process (sshd's monitor, login, su) */
+        char *service, *tty, *rhost;
+        uint64_t start_time;
+        char *orig_cgroup; /* its /proc/PID/cgroup before the join */
+};
+
+struct login {
+        struct login *next;
+        char *name; /* login-USER */
+        char *user;
+        uid_t uid;
+        char *policy;
+        uint64_t linger_usec;
+        pid_t init_pid;
+        int init_pidfd;
+        int ns_flags; /* CLONE_NEW* to setns() into, CLONE_NEWCGROUP with a cgroup */
+        struct sbx_cgroup *cg;
+        size_t n_sessions;
+        uint64_t idle_deadline; /* CLOCK_MONOTONIC usec when to tear down; 0: none */
+        bool dying;
+        uint64_t start_time;
+};
+
+struct sbx_logins {
+        struct sbx_logins_config cfg;
+        struct login *containers;
+        struct session *sessions;
+        int timer_fd;
+        int reaper_fd; /* O_PATH, exec'd through execveat */
+};
+
+/* What the container's first process needs between clone and exec. */
+struct child_args {
+        const struct sbx_mount_plan *plan;
+        const char *hostname;
+        int flags;
+        int go_fd, report_fd, null_fd, reaper_fd;
+        bool cgroup_ns;
+};
+
+struct child_report {
+        int step; /* 1 cgroup ns, 2 mounts, 3 hostname, 4 lo, 5 privileges, 6 exec */
+        int err;
+        int index;
+};
+
+static const char *const step_names[] = {
+    "?",
+    "entering a cgroup namespace",
+    "setting up mounts",
+    "setting the hostname",
+    "bringing up lo",
+    "dropping privileges",
+    "executing sandboxd-reaper",
+};
+
+static uint64_t now_usec(clockid_t clock)
+{
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static int watch(struct sbx_logins *l, int fd)
+{
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = l->cfg.tag | (uint64_t) fd};
+
+        return epoll_ctl(l->cfg.epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? sbx_negerrno() : 0;
+}
+
+static void unwatch(struct sbx_logins *l, int fd)
+{
+        (void) epoll_ctl(l->cfg.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+int sbx_logins_new(const struct sbx_logins_config *cfg, struct sbx_logins **ret)
+{
+        struct sbx_logins *l = calloc(1, sizeof(*l));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        l->cfg = *cfg;
+        l->reaper_fd = open(cfg->reaper, O_PATH | O_CLOEXEC);
+        l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+        if (l->reaper_fd < 0 || l->timer_fd < 0) {
+                r = log_error_errno(sbx_negerrno(), "Cannot open '%s': %m", cfg->reaper);
+                goto fail;
+        }
+        r = watch(l, l->timer_fd);
+        if (r < 0)
+                goto fail;
+        *ret = l;
+        return 0;
+fail:
+        (void) sbx_safe_close(l->reaper_fd);
+        (void) sbx_safe_close(l->timer_fd);
+        free(l);
+        return r;
+}
+
+/* ---- the container's first process ------------------------------------- */
+
+static sbx_noreturn void child_fail(const struct child_args *a, int step, int r, int index)
+{
+        struct child_report rep = {.step = step, .err = r < 0 ? -r : r, .index = index};
+
+        (void) !write(a->report_fd, &rep, sizeof(rep));
+        _exit(127);
+}
+
+/* Async-signal-safe only: we are a clone of the daemon. */
+static sbx_noreturn void child_main(const struct child_args *a)
+{
+        char *const argv[] = {(char *) "sandboxd-reaper", NULL};
+        char *const envp[] = {NULL};
+        char go;
+        int failed = -1, r;
+
+        /* Wait until the daemon has put us in the container's cgroup. */
+        if (read(a->go_fd, &go, 1) != 1)
+                _exit(1);
+        if (a->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(a, 1, sbx_negerrno(), 0);
+        /* Nothing of the daemon's reaches the container: stdio is /dev/null. */
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(a->null_fd, fd) < 0)
+                        child_fail(a, 5, sbx_negerrno(), 0);
+        if (a->flags & CLONE_NEWNS) {
+                r = sbx_mount_apply_child(a->plan, &failed);
+                if (r < 0)
+                        child_fail(a, 2, r, failed);
+        }
+        if ((a->flags & CLONE_NEWUTS) && a->hostname &&
+            sethostname(a->hostname, strlen(a->hostname)) < 0)
+                child_fail(a, 3, sbx_negerrno(), 0);
+        if (a->flags & CLONE_NEWNET) {
+                r = sbx_ns_loopback_up();
+                if (r < 0)
+                        child_fail(a, 4, r, 0);
+        }
+        if (chdir("/") < 0)
+                child_fail(a, 5, sbx_negerrno(), 0);
+        /* Root without capabilities: exec computes its permitted set from the
+         * (empty) bounding set. The user's processes, another uid, can neither
+         * signal nor ptrace it. */
+        for (int cap = 0; cap <= 63; cap++)
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        child_fail(a, 5, sbx_negerrno(), 0);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                child_fail(a, 5, sbx_negerrno(), 0);
+        /* Every fd but the report pipe and the reaper's closes here; those
+         * two are close-on-exec. */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                child_fail(a, 5, sbx_negerrno(), 0);
+        syscall(SYS_execveat, a->reaper_fd, "", argv, envp, AT_EMPTY_PATH);
+        child_fail(a, 6, sbx_negerrno(), 0);
+}
+
+/* ---- creation and teardown --------------------------------------------- */
+
+static void set_error(char **ret, const char *fmt, ...) sbx_printf(2, 3);
+static void set_error(char **ret, const char *fmt, ...)
+{
+        va_list ap;
+
+        va_start(ap, fmt);
+        if (vasprintf(ret, fmt, ap) < 0)
+                *ret = NULL;
+        va_end(ap);
+}
+
+static void login_free(struct login *ct)
+{
+        if (!ct)
+                return;
+        free(ct->name);
+        free(ct->user);
+        free(ct->policy);
+        ct->cg = sbx_cgroup_cleanup(ct->cg);
+        (void) sbx_safe_close(ct->init_pidfd);
+        free(ct);
+}
+
+/* The daemon's run dir is never reachable inside (its socket would let the
+ * user ask for a laxer sandbox). */
+static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
+{
+        struct sbx_path *paths;
+
+        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
+            !(p->namespaces & (1u << SBX_NS_MOUNT)))
+                return 0;
+        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
+        if (!paths)
+                return -ENOMEM;
+        p->inaccessible_paths = paths;
+        paths[p->n_inaccessible_paths] =
+            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
+        if (!paths[p->n_inaccessible_paths].path)
+                return -ENOMEM;
+        p->n_inaccessible_paths++;
+        return 0;
+}
+
+/* Clones the container's init with the policy's namespaces and waits until it
+ * has exec'd the reaper (or failed, with the reason in *RET_ERROR). */
+static int login_start(struct sbx_logins *l, struct login *ct, struct sbx_policy *p,
+                       const struct sbx_user *u, char **ret_error)
+{
+        cleanup_(sbx_mount_plan_freep) struct sbx_mount_plan *plan = NULL;
+        cleanup_close int go_r = -1, go_w = -1, rep_r = -1, rep_w = -1, null_fd = -1;
+        struct child_args a = {.hostname = p->hostname, .reaper_fd = l->reaper_fd};
+        struct clone_args ca = {.exit_signal = SIGCHLD};
+        struct child_report rep;
+        struct pollfd pfd = {.events = POLLIN};
+        int pidfd = -1, fds[2], r;
+        char cgname[96];
+        uint32_t gen = 0;
+        ssize_t n;
+        pid_t pid;
+
+        ct->ns_flags = sbx_ns_clone_flags(p);
+        if (p->network_mode != SBX_NETWORK_NONE && p->network_mode != SBX_NETWORK_HOST) {
+                set_error(ret_error, "network mode '%s' is not supported for logins",
+                          sbx_strna(sbx_network_mode_to_string(p->network_mode)));
+                return -EOPNOTSUPP;
+        }
+        if (ct->ns_flags & CLONE_NEWNS) {
+                r = hide_run_dir(p, l->cfg.run_dir);
+                if (r < 0)
+                        return r;
+                r = sbx_mount_plan_build(p, u, &plan, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (p->limits.set) {
+                /* A new name per container: a login arriving while the last
+                 * container of the user is torn down gets its own cgroup. */
+                if (getrandom(&gen, sizeof(gen), GRND_NONBLOCK) != sizeof(gen))
+                        gen = (uint32_t) now_usec(CLOCK_MONOTONIC);
+                (void) snprintf(cgname, sizeof(cgname), "%s.%08x", ct->name, gen);
+                r = sbx_cgroup_prepare(cgname, p->name, &p->limits, &ct->cg, ret_error);
+                if (r < 0)
+                        return r;
+                ct->ns_flags |= CLONE_NEWCGROUP;
+        }
+
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                return sbx_negerrno();
+        go_r = fds[0];
+        go_w = fds[1];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return sbx_negerrno();
+        rep_r = fds[0];
+        rep_w = fds[1];
+
+        a.plan = plan;
+        a.flags = ct->ns_flags & ~CLONE_NEWCGROUP;
+        a.go_fd = go_r;
+        a.report_fd = rep_w;
+        a.null_fd = null_fd;
+        a.cgroup_ns = ct->cg != NULL;
+        ca.flags = (uint64_t) a.flags | CLONE_PIDFD;
+        ca.pidfd = (uint64_t) (uintptr_t) &pidfd;
+        pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid < 0)
+                return log_error_errno(sbx_negerrno(), "clone3: %m");
+        if (pid == 0)
+                child_main(&a);
+        ct->init_pid = pid;
+        ct->init_pidfd = pidfd;
+        rep_w = sbx_safe_close(rep_w);
+        go_r = sbx_safe_close(go_r);
+
+        if (ct->cg) {
+                r = sbx_cgroup_attach(ct->cg, pid);
+                if (r < 0) {
+                        set_error(ret_error, "cannot move the init into its cgroup: %s",
+                                  strerror(-r));
+                        goto kill;
+                }
+        }
+        if (write(go_w, "g", 1) != 1) {
+                r = sbx_negerrno();
+                goto kill;
+        }
+        pfd.fd = rep_r;
+        r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
+        if (r <= 0) {
+                r = r == 0 ? -ETIMEDOUT : sbx_negerrno();
+                set_error(ret_error, "the container's set-up did not finish");
+                goto kill;
+        }
+        n = read(rep_r, &rep, sizeof(rep));
+        if (n == 0)
+                return 0; /* exec'd: the pipe closed on exec */
+        if (n == sizeof(rep) && rep.step > 0 && rep.step < (int) ELEMENTSOF(step_names)) {
+                char what[512] = "";
+
+                if (rep.step == 2)
+                        (void) sbx_mount_plan_describe(plan, rep.index, what, sizeof(what));
+                r = rep.err > 0 ? -rep.err : -EIO;
+                set_error(ret_error, "%s%s%s: %s", step_names[rep.step], what[0] ? ": " : "", what,
+                          strerror(-r));
+        } else
+                r = -EIO;
+kill:
+        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+        return r;
+}
+
+static void login_kill(struct login *ct)
+{
+        if (ct->dying)
+                return;
+        ct->dying = true;
+        ct->idle_deadline = 0;
+        log_notice("login container '%s' (user '%s'): last session ended, tearing down", ct->name,
+                   ct->user);
+        /* PID 1 dies, and with it the whole PID namespace. Reaped when its
+         * pidfd says so, never waited for here. */
+        if (syscall(SYS_pidfd_send_signal, ct->init_pidfd, SIGKILL, NULL, 0) < 0)
+                log_warning_errno(sbx_negerrno(), "Cannot kill the init of '%s': %m", ct->name);
+}
+
+static void arm_timer(struct sbx_logins *l)
+{
+        struct itimerspec its = {};
+        uint64_t next = 0;
+
+        for (struct login *ct = l->containers; ct; ct = ct->next)
+                if (ct->idle_deadline && (!next || ct->idle_deadline < next))
+                        next = ct->idle_deadline;
+        if (next) {
+                its.it_value.tv_sec = (time_t) (next / 1000000u);
+                its.it_value.tv_nsec = (long) (next % 1000000u) * 1000;
+        }
+        (void) timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void container_idle(struct sbx_logins *l, struct login *ct)
+{
+        if (ct->n_sessions > 0 || ct->dying)
+                return;
+        if (ct->linger_usec == 0) {
+                login_kill(ct);
+                return;
+        }
+        ct->idle_deadline = now_usec(CLOCK_MONOTONIC) + ct->linger_usec;
+        if (ct->idle_deadline == 0)
+                ct->idle_deadline = 1;
+        arm_timer(l);
+}
+
+static void container_gone(struct sbx_logins *l, struct login *ct)
+{
+        unwatch(l, ct->init_pidfd);
+        /* The daemon's SIGCHLD handler may have reaped it already. */
+        (void) waitid((idtype_t) P_PIDFD, (id_t) ct->init_pidfd, NULL, WEXITED | WNOHANG);
+        for (struct login **p = &l->containers; *p; p = &(*p)->next)
+                if (*p == ct) {
+                        *p = ct->next;
+                        break;
+                }
+        /* Sessions still bound to it (its init died under them) end here. */
+        for (struct session *s = l->sessions; s; s = s->next)
+                if (s->ct == ct)
+                        s->ct = NULL;
+        log_notice("login container '%s' (user '%s') is gone", ct->name, ct->user);
+        login_free(ct);
+        arm_timer(l);
+}
+
+static void session_free(struct session *s)
+{
+        (void) sbx_safe_close(s->pidfd);
+        free(s->service);
+        free(s->tty);
+        free(s->rhost);
+        free(s->orig_cgroup);
+        free(s);
+}
+
+/* Ends session S: on CLOSE (MOVE_BACK: its process goes back to its own
+ * cgroups) or because its process exited. */
+static void session_end(struct sbx_logins *l, struct session *s, bool move_back, const char *why)
+{
+        struct login *ct = s->ct;
+
+        for (struct session **p = &l->sessions; *p; p = &(*p)->next)
+                if (*p == s) {
+                        *p = s->next;
+                        break;
+                }
+        unwatch(l, s->pidfd);
+        if (move_back && ct && ct->cg && s->orig_cgroup) {
+                int r = sbx_login_cgroup_restore(s->pid, s->orig_cgroup);
+
+                if (r < 0)
+                        log_warning_errno(r, "Cannot move pid %d back to its cgroups, ignoring: %m",
+                                          (int) s->pid);
+        }
+        if (ct) {
+                ct->n_sessions--;
+                log_notice("login session ended (%s): user='%s' pid=%d container='%s' sessions=%zu",
+                           why, ct->user, (int) s->pid, ct->name, ct->n_sessions);
+                container_idle(l, ct);
+        }
+        session_free(s);
+}
+
+void sbx_logins_on_event(struct sbx_logins *l, int fd)
+{
+        if (fd == l->timer_fd) {
+                uint64_t now = now_usec(CLOCK_MONOTONIC), ticks;
+
+                (void) !read(l->timer_fd, &ticks, sizeof(ticks));
+                for (struct login *ct = l->containers; ct; ct = ct->next)
+                        if (ct->idle_deadline && ct->idle_deadline <= now && ct->n_sessions == 0)
+                                login_kill(ct);
+                arm_timer(l);
+                return;
+        }
+        for (struct session *s = l->sessions; s; s = s->next)
+                if (s->pidfd == fd) {
+                        session_end(l, s, false, "login process exited");
+                        return;
+                }
+        for (struct login *ct = l->containers; ct; ct = ct->next)
+                if (ct->init_pidfd == fd) {
+                        container_gone(l, ct);
+                        return;
+                }
+}
+
+struct sbx_logins *sbx_logins_free(struct sbx_logins *l)
+{
+        if (!l)
+                return NULL;
+        while (l->sessions) {
+                struct session *s = l->sessions;
+
+                l->sessions = s->next;
+                session_free(s);
+        }
+        while (l->containers) {
+                struct login *ct = l->containers;
+
+                l->containers = ct->next;
+                if (ct->n_sessions == 0)
+                        login_kill(ct);
+                else {
+                        log_warning("login container '%s' keeps running with %zu session(s)",
+                                    ct->name, ct->n_sessions);
+                        /* Its cgroup stays: the sessions are in it. */
+                        ct->cg = NULL;
+                }
+                login_free(ct);
+        }
+        (void) sbx_safe_close(l->timer_fd);
+        (void) sbx_safe_close(l->reaper_fd);
+        free(l);
+        return NULL;
+}
+
+/* ---- policy selection ---------------------------------------------------- */
+
+static int load_policy(struct sbx_logins *l, const char *name, struct sbx_policy **ret,
+                       char **ret_error)
+{
+        cleanup_free char *file = NULL, *text = NULL;
+        cleanup_close int fd = -1;
+        size_t len = 0;
+        int r;
+
+        if (!sbx_policy_name_valid(name))
+                return -EINVAL;
+        if (asprintf(&file, "%s.ini", name) < 0)
+                return -ENOMEM;
+        fd = openat(l->cfg.policy_dir_fd, file,
+                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return sbx_negerrno();
+        r = sbx_policy_read_fd(fd, file, &text, &len, ret_error);
+        if (r < 0)
+                return r;
+        return sbx_policy_parse_string(text, len, name, file, ret, ret_error);
+}
+
+struct who {
+        const char *name;
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[256];
+        int n_groups;
+};
+
+static bool allowed(const struct sbx_policy *p, const struct who *w)
+{
+        /* Root is never confined: sbx_access_allowed() lets uid 0 use anything. */
+        return w->uid != 0 &&
+               sbx_access_allowed(p, w->uid, w->gid, w->groups, (size_t) w->n_groups, w->name);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* The first policy (by file name) with a [Login] section whose [Access]
+ * admits the user; -ENOENT when none does. Broken policies are skipped. */
+static int find_policy(struct sbx_logins *l, const struct who *w, struct sbx_policy **ret)
+{
+        cleanup_strv char **names = NULL;
+        size_t n = 0;
+        struct dirent *de;
+        DIR *d;
+        int dfd = openat(l->cfg.policy_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (dfd < 0)
+                return sbx_negerrno();
+        d = fdopendir(dfd);
+        if (!d) {
+                (void) close(dfd);
+                return -ENOMEM;
+        }
+        // cppcheck-suppress readdirCalled
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                char **bigger;
+
+                if (len <= 4 || strcmp(de->d_name + len - 4, ".ini") != 0)
+                        continue;
+                bigger = reallocarray(names, n + 2, sizeof(char *));
+                if (!bigger)
+                        break;
+                names = bigger;
+                names[n] = strndup(de->d_name, len - 4);
+                names[n + 1] = NULL;
+                if (!names[n])
+                        break;
+                n++;
+        }
+        closedir(d);
+        if (n > 1)
+                qsort(names, n, sizeof(char *), name_cmp);
+        for (size_t i = 0; i < n; i++) {
+                cleanup_free char *err = NULL;
+                struct sbx_policy *p = NULL;
+
+                if (!sbx_policy_name_valid(names[i]))
+                        continue;
+                if (load_policy(l, names[i], &p, &err) < 0) {
+                        log_warning("login: policy '%s' skipped: %s", names[i], sbx_strna(err));
+                        continue;
+                }
+                if (p->login && allowed(p, w)) {
+                        *ret = p;
+                        return 0;
+                }
+                sbx_policy_free(p);
+        }
+        return -ENOENT;
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static int send_joined(int conn_fd, const struct login *ct)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_LOGIN_JOINED);
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        (void) sbx_msg_put_string(b, SBX_A_NAME, ct->name);
+        (void) sbx_msg_put_u32(b, SBX_A_NS_FLAGS, (uint32_t) ct->ns_flags);
+        (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) ct->init_pid);
+        r = sbx_msg_send(conn_fd, b, &ct->init_pidfd, 1);
+        sbx_msg_builder_free(b);
+        return r;
+}
+
+static int send_ok(int fd)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
+        int r;
+
+        if (!b)
+                return -ENOMEM;
+        r = sbx_msg_send(fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        return r;
+}
+
+static struct login *find_container(struct sbx_logins *l, uid_t uid)
+{
+        for (struct login *ct = l->containers; ct; ct = ct->next)
+                if (ct->uid == uid && !ct->dying)
+                        return ct;
+        return NULL;
+}
+
+static bool pidfd_alive(int pidfd)
+{
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+        return poll(&p, 1, 0) == 0;
+}
+
+static int peer_pidfd(int conn_fd, pid_t pid)
+{
+        socklen_t len = sizeof(int);
+        int fd = -1;
+
+        /* Linux >= 6.5: the kernel's own reference, no PID reuse race. */
+        if (getsockopt(conn_fd, SOL_SOCKET, SO_PEERPIDFD, &fd, &len) == 0 && fd >= 0)
+                return fd;
+        fd = (int) syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return sbx_negerrno();
+        /* The peer still holds its end: if the pid had been reused, the
+         * connection would be gone. */
+        {
+                struct ucred again;
+
+                len = sizeof(again);
+                if (getsockopt(conn_fd, SOL_SOCKET, SO_PEERCRED, &again, &len) < 0 ||
+                    again.pid != pid || !pidfd_alive(fd)) {
+                        (void) close(fd);
+                        return -ESRCH;
+                }
+        }
+        return fd;
+}
+
+static int refuse(int conn_fd, int error, enum sbx_err code, const char *fmt, ...) sbx_printf(4, 5);
+static int refuse(int conn_fd, int error, enum sbx_err code, const char *fmt, ...)
+{
+        char msg[1024], e[1100];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_notice("login: refused: %s", sbx_log_escape(msg, e, sizeof(e)));
+        return sbx_msg_send_error(conn_fd, error, code, "%s", msg);
+}
+
+static int lookup_user(const char *name, struct who *w, char **ret_home, char **ret_shell)
+{
+        struct passwd pw, *res = NULL;
+        char buf[16384];
+
+        if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
+                return -ENOENT;
+        w->name = name;
+        w->uid = pw.pw_uid;
+        w->gid = pw.pw_gid;
+        w->n_groups = (int) ELEMENTSOF(w->groups);
+        if (getgrouplist(name, pw.pw_gid, w->groups, &w->n_groups) < 0)
+                return -E2BIG;
+        if (ret_home) {
+                *ret_home = strdup(pw.pw_dir);
+                *ret_shell = strdup(pw.pw_shell);
+                if (!*ret_home || !*ret_shell)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static bool user_name_valid(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (n == 0 || n > 32 || s[0] == '-' || s[0] == '.')
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+                        return false;
+        return true;
+}
+
+static int create_container(struct sbx_logins *l, const struct sbx_msg *m, const struct who *w,
+                            int conn_fd, struct login **ret)
+{
+        cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
+        cleanup_(sbx_user_donep) struct sbx_user u = {};
+        cleanup_free char *err = NULL, *home = NULL, *shell = NULL;
+        struct who w2 = *w;
+        struct login *ct;
+        int r;
+
+        if (m->policy) {
+                r = load_policy(l, m->policy, &p, &err);
+                if (r == -ENOENT || r == -EINVAL)
+                        return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'",
+                                      m->policy) < 0
+                                   ? -EIO
+                                   : -ENOENT;
+                if (r < 0)
+                        return refuse(conn_fd, -r, SBX_ERR_BAD_POLICY, "policy is invalid: %s",
+                                      err ? err : strerror(-r)) < 0
+                                   ? -EIO
+                                   : r;
+                if (!allowed(p, w))
+                        p = sbx_policy_free(p);
+        } else {
+                r = find_policy(l, w, &p);
+                if (r < 0 && r != -ENOENT)
+                        return refuse(conn_fd, -r, SBX_ERR_INTERNAL, "cannot read the policies: %s",
+                                      strerror(-r)) < 0
+                                   ? -EIO
+                                   : r;
+        }
+        if (!p) {
+                /* Not an error: this user is simply not confined. */
+                log_notice("login: user '%s' (uid %u) matches no login policy%s%s: not confined",
+                           w->name, w->uid, m->policy ? " in " : "", m->policy ? m->policy : "");
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no login policy matches user '%s'", w->name) < 0
+                           ? -EIO
+                           : -ENOENT;
+        }
+        r = lookup_user(w->name, &w2, &home, &shell);
+        if (r >= 0)
+                r = sbx_user_new(w2.uid, w2.gid, w2.groups, (size_t) w2.n_groups, w->name, home,
+                                 shell, &u);
+        if (r < 0)
+                return refuse(conn_fd, -r, SBX_ERR_INTERNAL, "cannot look up user '%s'", w->name) <
+                               0
+                           ? -EIO
+                           : r;
+
+        ct = calloc(1, sizeof(*ct));
+        if (!ct)
+                return -ENOMEM;
+        ct->init_pidfd = -1;
+        ct->uid = w->uid;
+        ct->linger_usec = p->linger_usec;
+        ct->start_time = (uint64_t) time(NULL);
+        if (asprintf(&ct->name, LOGIN_PREFIX "%s", w->name) < 0)
+                ct->name = NULL;
+        ct->user = strdup(w->name);
+        ct->policy = strdup(p->name);
+        if (!ct->name || !ct->user || !ct->policy) {
+                login_free(ct);
+                return -ENOMEM;
+        }
+        r = login_start(l, ct, p, &u, &err);
+        if (r >= 0)
+                r = watch(l, ct->init_pidfd);
+        if (r < 0) {
+                int q = refuse(conn_fd, -r, SBX_ERR_SETUP,
+                               "cannot start login container '%s' (policy '%s'): %s", ct->name,
+                               ct->policy, err ? err : strerror(-r));
+
+                login_free(ct);
+                return q < 0 ? -EIO : r;
+        }
+        ct->next = l->containers;
+        l->containers = ct;
+        log_notice("login container '%s' started: user='%s' uid=%u policy='%s' init=%d", ct->name,
+                   ct->user, ct->uid, ct->policy, (int) ct->init_pid);
+        *ret = ct;
+        return 0;
+}
+
+/* Moves the peer into CT's cgroup, recording where it was in *RET_ORIG. */
+static int enter_cgroup(struct login *ct, pid_t pid, int pidfd, char **ret_orig)
+{
+        int r;
+
+        if (!ct->cg)
+                return 0;
+        r = sbx_login_cgroup_read(pid, ret_orig);
+        if (r < 0)
+                return r;
+        r = sbx_cgroup_attach(ct->cg, pid);
+        if (r < 0)
+                return r;
+        /* Died in between: the pid we moved may be someone else's now. */
+        return pidfd_alive(pidfd) ? 0 : -ESRCH;
+}
+
+static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
+                       const struct sbx_msg *m)
+{
+        struct session *s = NULL;
+        struct login *ct;
+        struct who w = {};
+        cleanup_close int pidfd = -1;
+        char e1[128], e2[300], e3[300];
+        int r;
+
+        if (!user_name_valid(m->user) || (m->policy && !sbx_policy_name_valid(m->policy)))
+                return refuse(conn_fd, EINVAL, SBX_ERR_BAD_REQUEST, "malformed login request");
+        if (lookup_user(m->user, &w, NULL, NULL) < 0)
+                return refuse(conn_fd, ENOENT, SBX_ERR_BAD_REQUEST, "no such user '%s'", m->user);
+        if (w.uid == 0) {
+                log_notice("login: user '%s' is root: never confined", m->user);
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "root is never confined");
+        }
+        for (struct session *q = l->sessions; q; q = q->next)
+                if (q->pid == cred->pid && pidfd_alive(q->pidfd))
+                        return refuse(conn_fd, EEXIST, SBX_ERR_EXISTS,
+                                      "pid %d already has a login session", (int) cred->pid);
+        pidfd = peer_pidfd(conn_fd, cred->pid);
+        if (pidfd < 0)
+                return refuse(conn_fd, -pidfd, SBX_ERR_INTERNAL, "the login process is gone");
+
+        ct = find_container(l, w.uid);
+        if (!ct) {
+                r = create_container(l, m, &w, conn_fd, &ct);
+                if (r < 0)
+                        return r == -ENOMEM ? r : 0; /* already answered */
+        }
+        s = calloc(1, sizeof(*s));
+        if (!s)
+                return -ENOMEM;
+        s->pidfd = -1;
+        s->pid = cred->pid;
+        s->start_time = (uint64_t) time(NULL);
+        s->service = m->service ? strdup(m->service) : NULL;
+        s->tty = m->tty ? strdup(m->tty) : NULL;
+        s->rhost = m->rhost ? strdup(m->rhost) : NULL;
+        r = enter_cgroup(ct, cred->pid, pidfd, &s->orig_cgroup);
+        if (r < 0) {
+                session_free(s);
+                container_idle(l, ct);
+                return refuse(conn_fd, -r, SBX_ERR_SETUP,
+                              "cannot move the login process into the container's cgroup: %s",
+                              strerror(-r));
+        }
+        s->pidfd = TAKE_FD(pidfd);
+        r = watch(l, s->pidfd);
+        if (r < 0) {
+                if (s->orig_cgroup)
+                        (void) sbx_login_cgroup_restore(s->pid, s->orig_cgroup);
+                session_free(s);
+                container_idle(l, ct);
+                return r;
+        }
+        s->ct = ct;
+        s->next = l->sessions;
+        l->sessions = s;
+        ct->n_sessions++;
+        ct->idle_deadline = 0;
+        arm_timer(l);
+        log_notice("login session joined: user='%s' uid=%u pid=%d service='%s' tty='%s' "
+                   "rhost='%s' container='%s' sessions=%zu",
+                   ct->user, ct->uid, (int) s->pid,
+                   sbx_log_escape(sbx_strna(s->service), e1, sizeof(e1)),
+                   sbx_log_escape(sbx_strna(s->tty), e2, sizeof(e2)),
+                   sbx_log_escape(sbx_strna(s->rhost), e3, sizeof(e3)), ct->name, ct->n_sessions);
+        r = send_joined(conn_fd, ct);
+        if (r < 0)
+                /* The module fails closed without the reply: end the session. */
+                session_end(l, s, true, "reply failed");
+        return r;
+}
+
+static int handle_close(struct sbx_logins *l, int conn_fd, const struct ucred *cred)
+{
+        for (struct session *s = l->sessions; s; s = s->next)
+                if (s->pid == cred->pid && pidfd_alive(s->pidfd)) {
+                        /* Moved back and counted down first; the teardown (if
+                         * any) is only started, never waited for. */
+                        session_end(l, s, true, "closed");
+                        return send_ok(conn_fd);
+                }
+        return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND, "pid %d has no login session",
+                                  (int) cred->pid);
+}
+
+static int handle_sessions(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
+                           const struct sbx_msg *m)
+{
+        for (struct session *s = l->sessions; s; s = s->next) {
+                struct sbx_msg_builder *b;
+                int r;
+
+                if (!s->ct || (cred->uid != 0 && s->ct->uid != cred->uid) ||
+                    (m->user && strcmp(m->user, s->ct->user) != 0))
+                        continue;
+                b = sbx_msg_new(SBX_MSG_LOGIN_SESSION);
+                if (!b)
+                        return -ENOMEM;
+                (void) sbx_msg_put_string(b, SBX_A_NAME, s->ct->name);
+                (void) sbx_msg_put_string(b, SBX_A_USER, s->ct->user);
+                (void) sbx_msg_put_u32(b, SBX_A_PEER_PID, (uint32_t) s->pid);
+                if (s->service)
+                        (void) sbx_msg_put_string(b, SBX_A_SERVICE, s->service);
+                if (s->tty)
+                        (void) sbx_msg_put_string(b, SBX_A_TTY, s->tty);
+                if (s->rhost)
+                        (void) sbx_msg_put_string(b, SBX_A_RHOST, s->rhost);
+                (void) sbx_msg_put_u64(b, SBX_A_START_TIME, s->start_time);
+                r = sbx_msg_send(conn_fd, b, NULL, 0);
+                sbx_msg_builder_free(b);
+                if (r < 0)
+                        return r;
+        }
+        return send_ok(conn_fd);
+}
+
+/* sbxctl enter: root runs a command in an existing container. */
+static int handle_enter(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
+                        const struct sbx_msg *m)
+{
+        cleanup_free char *orig = NULL;
+        cleanup_close int pidfd = -1;
+        struct login *ct = NULL;
+        int r;
+
+        for (struct login *c = l->containers; c; c = c->next)
+                if (!c->dying && strcmp(c->user, m->user) == 0)
+                        ct = c;
+        if (!ct)
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "user '%s' has no login container", m->user);
+        pidfd = peer_pidfd(conn_fd, cred->pid);
+        if (pidfd < 0)
+                return pidfd;
+        r = enter_cgroup(ct, cred->pid, pidfd, &orig);
+        if (r < 0)
+                return sbx_msg_send_error(conn_fd, -r, SBX_ERR_SETUP,
+                                          "cannot move into the container's cgroup: %s",
+                                          strerror(-r));
+        log_notice("login: enter: uid=%u pid=%d container='%s'", cred->uid, (int) cred->pid,
+                   ct->name);
+        return send_joined(conn_fd, ct);
+}
+
+int sbx_logins_handle(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
+                      const struct sbx_msg *m)
+{
+        if (m->type == SBX_MSG_LOGIN_SESSIONS)
+                return handle_sessions(l, conn_fd, cred, m);
+        /* Only root may put processes into containers (the login programs run
+         * as root when they open a session). */
+        if (cred->uid != 0) {
+                log_notice("login: refused %s from uid=%u pid=%d: root only",
+                           sbx_strna(sbx_msg_type_to_string(m->type)), cred->uid, (int) cred->pid);
+                return sbx_msg_send_error(conn_fd, EPERM, SBX_ERR_DENIED,
+                                          "login requests are for root only");
+        }
+        switch (m->type) {
+        case SBX_MSG_LOGIN_JOIN:
+                return handle_join(l, conn_fd, cred, m);
+        case SBX_MSG_LOGIN_CLOSE:
+                return handle_close(l, conn_fd, cred);
+        case SBX_MSG_LOGIN_ENTER:
+                return handle_enter(l, conn_fd, cred, m);
+        default:
+                return -EBADMSG;
+        }
+}
+
+int sbx_logins_list(struct sbx_logins *l, int conn_fd, uid_t uid)
+{
+        for (struct login *ct = l->containers; ct; ct = ct->next) {
+                const char *argv[] = {"sandboxd-reaper"};
+                struct sbx_msg_builder *b;
+                int r;
+
+                if (uid != 0 && uid != ct->uid)
+                        continue;
+                b = sbx_msg_new(SBX_MSG_CONTAINER);
+                if (!b)
+                        return -ENOMEM;
+                (void) sbx_msg_put_string(b, SBX_A_NAME, ct->name);
+                (void) sbx_msg_put_string(b, SBX_A_POLICY, ct->policy);
+                (void) sbx_msg_put_u32(b, SBX_A_UID, ct->uid);
+                (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) ct->init_pid);
+                (void) sbx_msg_put_string(b, SBX_A_STATE,
+                                          ct->dying        ? "stopping"
+                                          : ct->n_sessions ? "running"
+                                                           : "lingering");
+                (void) sbx_msg_put_u64(b, SBX_A_START_TIME, ct->start_time);
+                (void) sbx_msg_put_strv(b, SBX_A_ARGV, argv, 1);
+                (void) sbx_msg_put_string(b, SBX_A_USER, ct->user);
+                (void) sbx_msg_put_u32(b, SBX_A_SESSIONS, (uint32_t) ct->n_sessions);
+                r = sbx_msg_send(conn_fd, b, NULL, 0);
+                sbx_msg_builder_free(b);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
