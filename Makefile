@@ -88,7 +88,12 @@ $(B)/sbxctl: $(call obj,sbx-run/sbxctl.c) $(B)/libsbxclient.a $(B)/libsbxd.a $(B
 
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(B)/libsbxd.a $(B)/libsbxclient.a $(B)/libsbx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) -lcmocka \
+		$(TEST_EXTRA_LIBS)
+
+# The PAM module's test loads the built module through libpam.
+$(B)/tests/test-pam: TEST_EXTRA_LIBS = -lpam
+$(B)/tests/test-pam: $(B)/pam_lxsandbox.so
 
 # The PAM module: position-independent objects of its own (libsbx.a is PIE),
 # only the pam_sm_* symbols exported; libnl is the system's shared one (its

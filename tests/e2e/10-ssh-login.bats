@@ -216,3 +216,33 @@ for p in pids:
         end_session "$SBX_U1" "$SBX_T/e.out" "$SBX_BG_SSH"
         wait_torn_down "$SBX_U1" ""
 }
+
+@test "Linger= keeps the container after the last session; a login in time joins it again" {
+        # Sorts before login.ini: the first matching login policy wins.
+        sbx_defer_rm "$SBX_T/policies/a-linger.ini"
+        sbx_write_policy a-linger <<EOF
+[Sandbox]
+Namespaces = mount ipc uts pid net
+Hostname = linger-box
+
+[Access]
+Users = $SBX_U1
+
+[Login]
+Linger = 8s
+EOF
+        run sbx_ssh "$SBX_U1" "$SBX_REMOTE_NS"
+        sbx_show_run
+        [[ $status == 0 ]]
+        printf '%s\n' "$output" >"$SBX_T/l1.ns"
+        init=$(sbx_login_init_pid "$SBX_U1")
+        [[ -n $init ]]
+        run "$SBX_BUILD_DIR/sbxctl" list
+        [[ $output == *"login-$SBX_U1"*lingering*"(login: 0 sessions)"* ]]
+        run sbx_ssh "$SBX_U1" "$SBX_REMOTE_NS"
+        [[ $status == 0 ]]
+        printf '%s\n' "$output" >"$SBX_T/l2.ns"
+        assert_same_ns "$SBX_T/l1.ns" "$SBX_T/l2.ns"
+        rm -f "$SBX_T/policies/a-linger.ini"
+        wait_torn_down "$SBX_U1" "$init"
+}
