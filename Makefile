@@ -128,7 +128,7 @@ lint:
 	cppcheck --enable=warning,portability,performance --std=c11 --library=posix --inline-suppr \
 		--error-exitcode=1 -D_GNU_SOURCE -Ilib -Isandboxd -q \
 		--suppress=missingIncludeSystem --suppress=resourceLeak --suppress=memleak \
-		lib sandboxd sbx-run
+		lib sandboxd sbx-run pam_lxsandbox
 	shellcheck -x tests/run-all.sh tests/integration/lib.bash .ci/run $(wildcard tools/*.sh) \
 		$(wildcard tests/integration/*.bats) $(wildcard tests/security/*.bats) \
 		$(wildcard tests/e2e/*.bats) tests/e2e/login-lib.bash \

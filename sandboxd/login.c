@@ -333,8 +333,9 @@ static int login_start(struct sbx_logins *l, struct login *ct, struct sbx_policy
                 child_main(&a);
         ct->init_pid = pid;
         ct->init_pidfd = pidfd;
-        rep_w = sbx_safe_close(rep_w);
-        go_r = sbx_safe_close(go_r);
+        /* Their ends are the child's: EOF on REP_R means it exec'd. */
+        sbx_closep(&rep_w);
+        sbx_closep(&go_r);
 
         if (ct->cg) {
                 r = sbx_cgroup_attach(ct->cg, pid);
@@ -615,7 +616,7 @@ static int find_policy(struct sbx_logins *l, const struct who *w, struct sbx_pol
 
                 if (!sbx_policy_name_valid(names[i]))
                         continue;
-                if (load_policy(l, names[i], &p, &err) < 0) {
+                if (load_policy(l, names[i], &p, &err) < 0 || !p) {
                         log_warning("login: policy '%s' skipped: %s", names[i], sbx_strna(err));
                         continue;
                 }

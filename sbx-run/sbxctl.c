@@ -314,7 +314,8 @@ static int cmd_enter(const char *user, char **argv)
                 fprintf(stderr, "sbxctl: cannot join the container: %m\n");
                 return EXIT_FAIL;
         }
-        fd = sbx_safe_close(fd);
+        /* The command must not inherit the daemon connection. */
+        sbx_closep(&fd);
         pid = fork();
         if (pid < 0) {
                 fprintf(stderr, "sbxctl: fork: %m\n");

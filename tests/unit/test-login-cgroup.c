@@ -80,8 +80,7 @@ static void test_malformed(void **state)
             sbx_login_cgroup_diff("4:memory:/a/../b\n", "4:memory:/c\n", 1, collect, out),
             -EBADMSG);
         assert_int_equal(
-            sbx_login_cgroup_diff("4:name=a/b:/a\n", "4:name=a/b:/c\n", 1, collect, out),
-            -EBADMSG);
+            sbx_login_cgroup_diff("4:name=a/b:/a\n", "4:name=a/b:/c\n", 1, collect, out), -EBADMSG);
         assert_string_equal(out, "");
 }
 

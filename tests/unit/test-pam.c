@@ -223,9 +223,9 @@ static int open_close(const char *user, int *ret_close)
         pam_handle_t *h = NULL;
         int r, c;
 
-        assert_int_equal(pam_start_confdir("lxsbx-test", user, &(struct pam_conv){conv, NULL}, dir,
-                                           &h),
-                         PAM_SUCCESS);
+        assert_int_equal(
+            pam_start_confdir("lxsbx-test", user, &(struct pam_conv){conv, NULL}, dir, &h),
+            PAM_SUCCESS);
         r = pam_open_session(h, 0);
         c = pam_close_session(h, 0);
         if (ret_close)
@@ -507,8 +507,10 @@ static void test_exported_symbols(void **state)
                         if (sym[k].st_shndx == SHN_UNDEF ||
                             ELF64_ST_BIND(sym[k].st_info) == STB_LOCAL)
                                 continue;
-                        strncat(names, str + sym[k].st_name, sizeof(names) - strlen(names) - 2);
-                        strcat(names, " "); /* NOLINT: bounded just above */
+                        size_t used = strlen(names);
+
+                        (void) snprintf(names + used, sizeof(names) - used, "%s ",
+                                        str + sym[k].st_name);
                 }
         }
         (void) munmap((void *) base, (size_t) st.st_size);
