@@ -142,10 +142,16 @@ int sbx_logins_new(const struct sbx_logins_config *cfg, struct sbx_logins **ret)
         if (!l)
                 return -ENOMEM;
         l->cfg = *cfg;
+        /* Without it the daemon still serves sbx-run; logins are refused. */
         l->reaper_fd = open(cfg->reaper, O_PATH | O_CLOEXEC);
+        if (l->reaper_fd < 0)
+                log_warning_errno(sbx_negerrno(),
+                                  "Cannot open '%s', login containers are "
+                                  "unavailable: %m",
+                                  cfg->reaper);
         l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (l->reaper_fd < 0 || l->timer_fd < 0) {
-                r = log_error_errno(sbx_negerrno(), "Cannot open '%s': %m", cfg->reaper);
+        if (l->timer_fd < 0) {
+                r = log_error_errno(sbx_negerrno(), "timerfd_create: %m");
                 goto fail;
         }
         r = watch(l, l->timer_fd);
@@ -282,6 +288,10 @@ static int login_start(struct sbx_logins *l, struct login *ct, struct sbx_policy
         ssize_t n;
         pid_t pid;
 
+        if (l->reaper_fd < 0) {
+                set_error(ret_error, "sandboxd-reaper is missing (see the daemon's log)");
+                return -ENOENT;
+        }
         ct->ns_flags = sbx_ns_clone_flags(p);
         if (p->network_mode != SBX_NETWORK_NONE && p->network_mode != SBX_NETWORK_HOST) {
                 set_error(ret_error, "network mode '%s' is not supported for logins",

@@ -176,7 +176,7 @@ static int daemonize(int *ret_notify_fd)
 
 int main(int argc, char **argv)
 {
-        char controller[PATH_MAX], reaper[PATH_MAX];
+        char controller[PATH_MAX], reaper[PATH_MAX], controller_dir[PATH_MAX + 32];
         struct sbx_server_config cfg = {.notify_fd = -1};
         unsigned targets;
         int r;
@@ -193,7 +193,13 @@ int main(int argc, char **argv)
         cfg.controller = arg_controller
                              ? arg_controller
                              : find_helper("sandboxd-controller", controller, sizeof(controller));
-        cfg.reaper = find_helper("sandboxd-reaper", reaper, sizeof(reaper));
+        /* The reaper lives beside the controller. */
+        (void) snprintf(reaper, sizeof(reaper), "%s", cfg.controller);
+        (void) snprintf(controller_dir, sizeof(controller_dir), "%s/sandboxd-reaper",
+                        dirname(reaper));
+        cfg.reaper = access(controller_dir, X_OK) == 0
+                         ? controller_dir
+                         : find_helper("sandboxd-reaper", reaper, sizeof(reaper));
         cfg.max_per_user = arg_max_per_user;
         cfg.max_connections = arg_max_connections;
 
