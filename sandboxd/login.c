@@ -385,14 +385,16 @@ kill:
         return r;
 }
 
+static bool pidfd_alive(int pidfd);
+
 static void login_kill(struct login *ct)
 {
         if (ct->dying)
                 return;
         ct->dying = true;
         ct->idle_deadline = 0;
-        log_notice("login container '%s' (user '%s'): last session ended, tearing down", ct->name,
-                   ct->user);
+        log_notice("login container '%s' (user '%s'): tearing down (%zu session(s))", ct->name,
+                   ct->user, ct->n_sessions);
         /* PID 1 dies, and with it the whole PID namespace. Reaped when its
          * pidfd says so, never waited for here. */
         if (syscall(SYS_pidfd_send_signal, ct->init_pidfd, SIGKILL, NULL, 0) < 0)
@@ -438,10 +440,15 @@ static void container_gone(struct sbx_logins *l, struct login *ct)
                         *p = ct->next;
                         break;
                 }
-        /* Sessions still bound to it (its init died under them) end here. */
+        /* Sessions still bound to it (stopped, or its init died under them):
+         * their login processes go back to their cgroups before the
+         * container's is emptied and removed. They end when they exit. */
         for (struct session *s = l->sessions; s; s = s->next)
-                if (s->ct == ct)
+                if (s->ct == ct) {
+                        if (ct->cg && s->orig_cgroup && pidfd_alive(s->pidfd))
+                                (void) sbx_login_cgroup_restore(s->pid, s->orig_cgroup);
                         s->ct = NULL;
+                }
         log_notice("login container '%s' (user '%s') is gone", ct->name, ct->user);
         login_free(ct);
         arm_timer(l);
@@ -1032,6 +1039,18 @@ int sbx_logins_handle(struct sbx_logins *l, int conn_fd, const struct ucred *cre
         default:
                 return -EBADMSG;
         }
+}
+
+int sbx_logins_stop(struct sbx_logins *l, const char *name, uid_t uid)
+{
+        for (struct login *ct = l->containers; ct; ct = ct->next)
+                if (!ct->dying && strcmp(ct->name, name) == 0 && (uid == 0 || uid == ct->uid)) {
+                        log_notice("stop: uid=%u name='%s' (login container, %zu session(s))", uid,
+                                   ct->name, ct->n_sessions);
+                        login_kill(ct);
+                        return 0;
+                }
+        return -ENOENT;
 }
 
 int sbx_logins_list(struct sbx_logins *l, int conn_fd, uid_t uid)

@@ -36,5 +36,9 @@ void sbx_logins_on_event(struct sbx_logins *l, int fd);
 int sbx_logins_handle(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
                       const struct sbx_msg *m);
 
+/* STOP of login container NAME by UID (root or its user): kills it, and with
+ * it every process of its sessions. -ENOENT if there is none UID may see. */
+int sbx_logins_stop(struct sbx_logins *l, const char *name, uid_t uid);
+
 /* LIST: one CONTAINER message per login container UID may see (root: all). */
 int sbx_logins_list(struct sbx_logins *l, int conn_fd, uid_t uid);

@@ -246,3 +246,21 @@ EOF
         rm -f "$SBX_T/policies/a-linger.ini"
         wait_torn_down "$SBX_U1" "$init"
 }
+
+@test "sbxctl stop login-USER kills the container and its sessions (root or the user only)" {
+        start_session "$SBX_PORT" "$SBX_U1" "$SBX_T/st.out" 60
+        init=$(sbx_login_init_pid "$SBX_U1")
+        run sbx_as "$SBX_U2" "$SBX_CTL" stop "login-$SBX_U1"
+        [[ $status != 0 ]]
+        [[ $(sbx_login_init_pid "$SBX_U1") == "$init" ]]
+        run "$SBX_BUILD_DIR/sbxctl" stop "login-$SBX_U1"
+        sbx_show_run
+        [[ $status == 0 ]]
+        # The session's shell died with the container: ssh returns.
+        sbx_wait_pid "$SBX_BG_SSH" 30
+        wait_torn_down "$SBX_U1" "$init"
+        # The next login gets a new container.
+        run sbx_ssh "$SBX_U1" true
+        [[ $status == 0 ]]
+        wait_torn_down "$SBX_U1" ""
+}
