@@ -482,6 +482,9 @@ static void session_end(struct sbx_logins *l, struct session *s, bool move_back,
                 if (r < 0)
                         log_warning_errno(r, "Cannot move pid %d back to its cgroups, ignoring: %m",
                                           (int) s->pid);
+                else
+                        log_debug("moved pid %d back to its own cgroup in %d hierarch%s",
+                                  (int) s->pid, r, r == 1 ? "y" : "ies");
         }
         if (ct) {
                 ct->n_sessions--;

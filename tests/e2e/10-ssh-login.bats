@@ -120,8 +120,15 @@ wait_torn_down() {
         [[ $(sbx_login_init_pid "$SBX_U1") == "$init" ]]
         end_session "$SBX_U1" "$SBX_T/b.out" "$ssh_b"
         wait_torn_down "$SBX_U1" "$init"
-        sbx_poll 10 test ! -d "/sys/fs/cgroup/pids$cg"
-        sbx_poll 10 sbx_uid_has_no_procs "$SBX_U1_UID"
+        sbx_poll 10 test ! -d "/sys/fs/cgroup/pids$cg" || sbx_fail "cgroup $cg left"
+        sbx_poll 10 sbx_uid_has_no_procs "$SBX_U1_UID" || sbx_fail "processes of $SBX_U1 left"
+        # Each sshd monitor went back to its own cgroup on close (pids, the
+        # only hierarchy the container's TasksMax needs).
+        moved=$(grep -c "moved pid [0-9]* back to its own cgroup in 1 hierarchy" "$SBX_T/sandboxd.log")
+        ((moved >= 2)) || sbx_fail "$moved login process(es) moved back, want 2"
+        if grep "Cannot move pid" "$SBX_T/sandboxd.log"; then
+                sbx_fail "a login process was not moved back"
+        fi
 }
 
 @test "TasksMax from the policy applies to the session" {
