@@ -27,6 +27,10 @@ start_session() {
         }
 }
 
+sessions_are() {
+        [[ $(sbx_login_sessions "$1") == "$2" ]]
+}
+
 # end_session USER OUT SSH-PID
 end_session() {
         local home
@@ -115,7 +119,7 @@ wait_torn_down() {
         [[ $(cat "/sys/fs/cgroup/pids$cg/pids.max") == 40 ]]
 
         end_session "$SBX_U1" "$SBX_T/a.out" "$ssh_a"
-        sbx_poll 10 test "$(sbx_login_sessions "$SBX_U1")" = 1
+        sbx_poll 10 sessions_are "$SBX_U1" 1 || sbx_fail "not 1 session left"
         # One session left: still the same container.
         [[ $(sbx_login_init_pid "$SBX_U1") == "$init" ]]
         end_session "$SBX_U1" "$SBX_T/b.out" "$ssh_b"
