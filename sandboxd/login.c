@@ -4,24 +4,15 @@
  * or execs the reaper) and never for a teardown: sshd asks to close a session
  * before it reaps its child, a zombie inside the container that the dying init
  * waits for, so replying only after the teardown would deadlock. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <limits.h>
-#include <linux/close_range.h>
-#include <linux/sched.h>
 #include <poll.h>
-#include <pwd.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
@@ -29,14 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "access.h"
 #include "cgroup.h"
 #include "fd-util.h"
 #include "log.h"
 #include "login-cgroup.h"
+#include "login-init.h"
+#include "login-policy.h"
 #include "login.h"
-#include "mount.h"
-#include "ns.h"
 #include "policy.h"
 #include "protocol.h"
 #include "user.h"
@@ -48,8 +38,6 @@
 #define P_PIDFD 3
 #endif
 
-/* Longest a new container's set-up may take before the join fails. */
-#define SETUP_TIMEOUT_MS 10000
 #define LOGIN_PREFIX "login-"
 
 struct login;
@@ -87,31 +75,6 @@ struct sbx_logins {
         struct session *sessions;
         int timer_fd;
         int reaper_fd; /* O_PATH, exec'd through execveat */
-};
-
-/* What the container's first process needs between clone and exec. */
-struct child_args {
-        const struct sbx_mount_plan *plan;
-        const char *hostname;
-        int flags;
-        int go_fd, report_fd, null_fd, reaper_fd;
-        bool cgroup_ns;
-};
-
-struct child_report {
-        int step; /* 1 cgroup ns, 2 mounts, 3 hostname, 4 lo, 5 privileges, 6 exec */
-        int err;
-        int index;
-};
-
-static const char *const step_names[] = {
-    "?",
-    "entering a cgroup namespace",
-    "setting up mounts",
-    "setting the hostname",
-    "bringing up lo",
-    "dropping privileges",
-    "executing sandboxd-reaper",
 };
 
 static uint64_t now_usec(clockid_t clock)
@@ -166,77 +129,7 @@ fail:
         return r;
 }
 
-/* ---- the container's first process ------------------------------------- */
-
-static sbx_noreturn void child_fail(const struct child_args *a, int step, int r, int index)
-{
-        struct child_report rep = {.step = step, .err = r < 0 ? -r : r, .index = index};
-
-        (void) !write(a->report_fd, &rep, sizeof(rep));
-        _exit(127);
-}
-
-/* Async-signal-safe only: we are a clone of the daemon. */
-static sbx_noreturn void child_main(const struct child_args *a)
-{
-        char *const argv[] = {(char *) "sandboxd-reaper", NULL};
-        char *const envp[] = {NULL};
-        char go;
-        int failed = -1, r;
-
-        /* Wait until the daemon has put us in the container's cgroup. */
-        if (read(a->go_fd, &go, 1) != 1)
-                _exit(1);
-        if (a->cgroup_ns && unshare(CLONE_NEWCGROUP) < 0)
-                child_fail(a, 1, sbx_negerrno(), 0);
-        /* Nothing of the daemon's reaches the container: stdio is /dev/null. */
-        for (int fd = 0; fd < 3; fd++)
-                if (dup2(a->null_fd, fd) < 0)
-                        child_fail(a, 5, sbx_negerrno(), 0);
-        if (a->flags & CLONE_NEWNS) {
-                r = sbx_mount_apply_child(a->plan, &failed);
-                if (r < 0)
-                        child_fail(a, 2, r, failed);
-        }
-        if ((a->flags & CLONE_NEWUTS) && a->hostname &&
-            sethostname(a->hostname, strlen(a->hostname)) < 0)
-                child_fail(a, 3, sbx_negerrno(), 0);
-        if (a->flags & CLONE_NEWNET) {
-                r = sbx_ns_loopback_up();
-                if (r < 0)
-                        child_fail(a, 4, r, 0);
-        }
-        if (chdir("/") < 0)
-                child_fail(a, 5, sbx_negerrno(), 0);
-        /* Root without capabilities: exec computes its permitted set from the
-         * (empty) bounding set. The user's processes, another uid, can neither
-         * signal nor ptrace it. */
-        for (int cap = 0; cap <= 63; cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-                        child_fail(a, 5, sbx_negerrno(), 0);
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
-            prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(a, 5, sbx_negerrno(), 0);
-        /* Every fd but the report pipe and the reaper's closes here; those
-         * two are close-on-exec. */
-        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                child_fail(a, 5, sbx_negerrno(), 0);
-        syscall(SYS_execveat, a->reaper_fd, "", argv, envp, AT_EMPTY_PATH);
-        child_fail(a, 6, sbx_negerrno(), 0);
-}
-
 /* ---- creation and teardown --------------------------------------------- */
-
-static void set_error(char **ret, const char *fmt, ...) sbx_printf(2, 3);
-static void set_error(char **ret, const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        if (vasprintf(ret, fmt, ap) < 0)
-                *ret = NULL;
-        va_end(ap);
-}
 
 static void login_free(struct login *ct)
 {
@@ -248,141 +141,6 @@ static void login_free(struct login *ct)
         ct->cg = sbx_cgroup_cleanup(ct->cg);
         (void) sbx_safe_close(ct->init_pidfd);
         free(ct);
-}
-
-/* The daemon's run dir is never reachable inside (its socket would let the
- * user ask for a laxer sandbox). */
-static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
-{
-        struct sbx_path *paths;
-
-        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
-            !(p->namespaces & (1u << SBX_NS_MOUNT)))
-                return 0;
-        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
-        if (!paths)
-                return -ENOMEM;
-        p->inaccessible_paths = paths;
-        paths[p->n_inaccessible_paths] =
-            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
-        if (!paths[p->n_inaccessible_paths].path)
-                return -ENOMEM;
-        p->n_inaccessible_paths++;
-        return 0;
-}
-
-/* Clones the container's init with the policy's namespaces and waits until it
- * has exec'd the reaper (or failed, with the reason in *RET_ERROR). */
-static int login_start(struct sbx_logins *l, struct login *ct, struct sbx_policy *p,
-                       const struct sbx_user *u, char **ret_error)
-{
-        cleanup_(sbx_mount_plan_freep) struct sbx_mount_plan *plan = NULL;
-        cleanup_close int go_r = -1, go_w = -1, rep_r = -1, rep_w = -1, null_fd = -1;
-        struct child_args a = {.hostname = p->hostname, .reaper_fd = l->reaper_fd};
-        struct clone_args ca = {.exit_signal = SIGCHLD};
-        struct child_report rep;
-        struct pollfd pfd = {.events = POLLIN};
-        int pidfd = -1, fds[2], r;
-        char cgname[96];
-        uint32_t gen = 0;
-        ssize_t n;
-        pid_t pid;
-
-        if (l->reaper_fd < 0) {
-                set_error(ret_error, "sandboxd-reaper is missing (see the daemon's log)");
-                return -ENOENT;
-        }
-        ct->ns_flags = sbx_ns_clone_flags(p);
-        if (p->network_mode != SBX_NETWORK_NONE && p->network_mode != SBX_NETWORK_HOST) {
-                set_error(ret_error, "network mode '%s' is not supported for logins",
-                          sbx_strna(sbx_network_mode_to_string(p->network_mode)));
-                return -EOPNOTSUPP;
-        }
-        if (ct->ns_flags & CLONE_NEWNS) {
-                r = hide_run_dir(p, l->cfg.run_dir);
-                if (r < 0)
-                        return r;
-                r = sbx_mount_plan_build(p, u, &plan, ret_error);
-                if (r < 0)
-                        return r;
-        }
-        if (p->limits.set) {
-                /* A new name per container: a login arriving while the last
-                 * container of the user is torn down gets its own cgroup. */
-                if (getrandom(&gen, sizeof(gen), GRND_NONBLOCK) != sizeof(gen))
-                        gen = (uint32_t) now_usec(CLOCK_MONOTONIC);
-                (void) snprintf(cgname, sizeof(cgname), "%s.%08x", ct->name, gen);
-                r = sbx_cgroup_prepare(cgname, p->name, &p->limits, &ct->cg, ret_error);
-                if (r < 0)
-                        return r;
-                ct->ns_flags |= CLONE_NEWCGROUP;
-        }
-
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd < 0 || pipe2(fds, O_CLOEXEC) < 0)
-                return sbx_negerrno();
-        go_r = fds[0];
-        go_w = fds[1];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return sbx_negerrno();
-        rep_r = fds[0];
-        rep_w = fds[1];
-
-        a.plan = plan;
-        a.flags = ct->ns_flags & ~CLONE_NEWCGROUP;
-        a.go_fd = go_r;
-        a.report_fd = rep_w;
-        a.null_fd = null_fd;
-        a.cgroup_ns = ct->cg != NULL;
-        ca.flags = (uint64_t) a.flags | CLONE_PIDFD;
-        ca.pidfd = (uint64_t) (uintptr_t) &pidfd;
-        pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
-        if (pid < 0)
-                return log_error_errno(sbx_negerrno(), "clone3: %m");
-        if (pid == 0)
-                child_main(&a);
-        ct->init_pid = pid;
-        ct->init_pidfd = pidfd;
-        /* Their ends are the child's: EOF on REP_R means it exec'd. */
-        sbx_closep(&rep_w);
-        sbx_closep(&go_r);
-
-        if (ct->cg) {
-                r = sbx_cgroup_attach(ct->cg, pid);
-                if (r < 0) {
-                        set_error(ret_error, "cannot move the init into its cgroup: %s",
-                                  strerror(-r));
-                        goto kill;
-                }
-        }
-        if (write(go_w, "g", 1) != 1) {
-                r = sbx_negerrno();
-                goto kill;
-        }
-        pfd.fd = rep_r;
-        r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
-        if (r <= 0) {
-                r = r == 0 ? -ETIMEDOUT : sbx_negerrno();
-                set_error(ret_error, "the container's set-up did not finish");
-                goto kill;
-        }
-        n = read(rep_r, &rep, sizeof(rep));
-        if (n == 0)
-                return 0; /* exec'd: the pipe closed on exec */
-        if (n == sizeof(rep) && rep.step > 0 && rep.step < (int) ELEMENTSOF(step_names)) {
-                char what[512] = "";
-
-                if (rep.step == 2)
-                        (void) sbx_mount_plan_describe(plan, rep.index, what, sizeof(what));
-                r = rep.err > 0 ? -rep.err : -EIO;
-                set_error(ret_error, "%s%s%s: %s", step_names[rep.step], what[0] ? ": " : "", what,
-                          strerror(-r));
-        } else
-                r = -EIO;
-kill:
-        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
-        return r;
 }
 
 static bool pidfd_alive(int pidfd);
@@ -549,106 +307,6 @@ struct sbx_logins *sbx_logins_free(struct sbx_logins *l)
         return NULL;
 }
 
-/* ---- policy selection ---------------------------------------------------- */
-
-static int load_policy(struct sbx_logins *l, const char *name, struct sbx_policy **ret,
-                       char **ret_error)
-{
-        cleanup_free char *file = NULL, *text = NULL;
-        cleanup_close int fd = -1;
-        size_t len = 0;
-        int r;
-
-        if (!sbx_policy_name_valid(name))
-                return -EINVAL;
-        if (asprintf(&file, "%s.ini", name) < 0)
-                return -ENOMEM;
-        fd = openat(l->cfg.policy_dir_fd, file,
-                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return sbx_negerrno();
-        r = sbx_policy_read_fd(fd, file, &text, &len, ret_error);
-        if (r < 0)
-                return r;
-        return sbx_policy_parse_string(text, len, name, file, ret, ret_error);
-}
-
-struct who {
-        const char *name;
-        uid_t uid;
-        gid_t gid;
-        gid_t groups[256];
-        int n_groups;
-};
-
-static bool allowed(const struct sbx_policy *p, const struct who *w)
-{
-        /* Root is never confined: sbx_access_allowed() lets uid 0 use anything. */
-        return w->uid != 0 &&
-               sbx_access_allowed(p, w->uid, w->gid, w->groups, (size_t) w->n_groups, w->name);
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-/* The first policy (by file name) with a [Login] section whose [Access]
- * admits the user; -ENOENT when none does. Broken policies are skipped. */
-static int find_policy(struct sbx_logins *l, const struct who *w, struct sbx_policy **ret)
-{
-        cleanup_strv char **names = NULL;
-        size_t n = 0;
-        struct dirent *de;
-        DIR *d;
-        int dfd = openat(l->cfg.policy_dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (dfd < 0)
-                return sbx_negerrno();
-        d = fdopendir(dfd);
-        if (!d) {
-                (void) close(dfd);
-                return -ENOMEM;
-        }
-        // cppcheck-suppress readdirCalled
-        while ((de = readdir(d))) {
-                size_t len = strlen(de->d_name);
-                char **bigger;
-
-                if (len <= 4 || strcmp(de->d_name + len - 4, ".ini") != 0)
-                        continue;
-                bigger = reallocarray(names, n + 2, sizeof(char *));
-                if (!bigger)
-                        break;
-                names = bigger;
-                names[n] = strndup(de->d_name, len - 4);
-                names[n + 1] = NULL;
-                if (!names[n])
-                        break;
-                n++;
-        }
-        closedir(d);
-        if (n > 1)
-                qsort(names, n, sizeof(char *), name_cmp);
-        for (size_t i = 0; i < n; i++) {
-                cleanup_free char *err = NULL;
-                struct sbx_policy *p = NULL;
-
-                if (!sbx_policy_name_valid(names[i]))
-                        continue;
-                if (load_policy(l, names[i], &p, &err) < 0 || !p) {
-                        log_warning("login: policy '%s' skipped: %s", names[i], sbx_strna(err));
-                        continue;
-                }
-                if (p->login && allowed(p, w)) {
-                        *ret = p;
-                        return 0;
-                }
-                sbx_policy_free(p);
-        }
-        return -ENOENT;
-}
-
 /* ---- requests -------------------------------------------------------------- */
 
 static int send_joined(int conn_fd, const struct login *ct)
@@ -732,53 +390,18 @@ static int refuse(int conn_fd, int error, enum sbx_err code, const char *fmt, ..
         return sbx_msg_send_error(conn_fd, error, code, "%s", msg);
 }
 
-static int lookup_user(const char *name, struct who *w, char **ret_home, char **ret_shell)
-{
-        struct passwd pw, *res = NULL;
-        char buf[16384];
-
-        if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || !res)
-                return -ENOENT;
-        w->name = name;
-        w->uid = pw.pw_uid;
-        w->gid = pw.pw_gid;
-        w->n_groups = (int) ELEMENTSOF(w->groups);
-        if (getgrouplist(name, pw.pw_gid, w->groups, &w->n_groups) < 0)
-                return -E2BIG;
-        if (ret_home) {
-                *ret_home = strdup(pw.pw_dir);
-                *ret_shell = strdup(pw.pw_shell);
-                if (!*ret_home || !*ret_shell)
-                        return -ENOMEM;
-        }
-        return 0;
-}
-
-static bool user_name_valid(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (n == 0 || n > 32 || s[0] == '-' || s[0] == '.')
-                return false;
-        for (const char *p = s; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-                        return false;
-        return true;
-}
-
-static int create_container(struct sbx_logins *l, const struct sbx_msg *m, const struct who *w,
-                            int conn_fd, struct login **ret)
+static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
+                            const struct sbx_login_user *w, int conn_fd, struct login **ret)
 {
         cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
         cleanup_(sbx_user_donep) struct sbx_user u = {};
         cleanup_free char *err = NULL, *home = NULL, *shell = NULL;
-        struct who w2 = *w;
+        struct sbx_login_user w2 = *w;
         struct login *ct;
         int r;
 
         if (m->policy) {
-                r = load_policy(l, m->policy, &p, &err);
+                r = sbx_login_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
                 if (r == -ENOENT || r == -EINVAL)
                         return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'",
                                       m->policy) < 0
@@ -789,10 +412,10 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m, const
                                       err ? err : strerror(-r)) < 0
                                    ? -EIO
                                    : r;
-                if (!allowed(p, w))
+                if (!sbx_login_policy_admits(p, w))
                         p = sbx_policy_free(p);
         } else {
-                r = find_policy(l, w, &p);
+                r = sbx_login_policy_find(l->cfg.policy_dir_fd, w, &p);
                 if (r < 0 && r != -ENOENT)
                         return refuse(conn_fd, -r, SBX_ERR_INTERNAL, "cannot read the policies: %s",
                                       strerror(-r)) < 0
@@ -808,7 +431,7 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m, const
                            ? -EIO
                            : -ENOENT;
         }
-        r = lookup_user(w->name, &w2, &home, &shell);
+        r = sbx_login_user_lookup(w->name, &w2, &home, &shell);
         if (r >= 0)
                 r = sbx_user_new(w2.uid, w2.gid, w2.groups, (size_t) w2.n_groups, w->name, home,
                                  shell, &u);
@@ -833,7 +456,18 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m, const
                 login_free(ct);
                 return -ENOMEM;
         }
-        r = login_start(l, ct, p, &u, &err);
+        {
+                struct sbx_login_init init;
+
+                r = sbx_login_init_start(l->reaper_fd, l->cfg.run_dir, ct->name, p, &u, &init,
+                                         &err);
+                if (r >= 0) {
+                        ct->init_pid = init.pid;
+                        ct->init_pidfd = init.pidfd;
+                        ct->ns_flags = init.ns_flags;
+                        ct->cg = init.cg;
+                }
+        }
         if (r >= 0)
                 r = watch(l, ct->init_pidfd);
         if (r < 0) {
@@ -874,14 +508,14 @@ static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cr
 {
         struct session *s = NULL;
         struct login *ct;
-        struct who w = {};
+        struct sbx_login_user w = {};
         cleanup_close int pidfd = -1;
         char e1[128], e2[300], e3[300];
         int r;
 
-        if (!user_name_valid(m->user) || (m->policy && !sbx_policy_name_valid(m->policy)))
+        if (!sbx_login_user_name_valid(m->user) || (m->policy && !sbx_policy_name_valid(m->policy)))
                 return refuse(conn_fd, EINVAL, SBX_ERR_BAD_REQUEST, "malformed login request");
-        if (lookup_user(m->user, &w, NULL, NULL) < 0)
+        if (sbx_login_user_lookup(m->user, &w, NULL, NULL) < 0)
                 return refuse(conn_fd, ENOENT, SBX_ERR_BAD_REQUEST, "no such user '%s'", m->user);
         if (w.uid == 0) {
                 log_notice("login: user '%s' is root: never confined", m->user);
