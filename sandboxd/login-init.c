@@ -255,6 +255,8 @@ int sbx_login_init_start(int reaper_fd, const char *run_dir, const char *name, s
                 /* exec'd: the pipe closed on exec */
                 *ret = (struct sbx_login_init){
                     .pid = pid, .pidfd = pidfd, .ns_flags = ns_flags, .cg = TAKE_PTR(cg)};
+                if (ret->cg)
+                        (void) snprintf(ret->cgroup_name, sizeof(ret->cgroup_name), "%s", cgname);
                 return 0;
         }
         if (n == sizeof(rep) && rep.step > 0 && rep.step < (int) ELEMENTSOF(step_names)) {
@@ -273,4 +275,3 @@ kill:
         (void) close(pidfd);
         return r;
 }
-

@@ -13,6 +13,7 @@ struct sbx_login_init {
         int pidfd;             /* from clone3(CLONE_PIDFD): we are its parent */
         int ns_flags;          /* CLONE_NEW* to setns() into, CLONE_NEWCGROUP with a cgroup */
         struct sbx_cgroup *cg; /* NULL when the policy sets no [Resources] limit */
+        char cgroup_name[96];  /* the name CG was made with ("" without) */
 };
 
 /* Starts login container NAME for policy P (the daemon's RUN_DIR is added to

@@ -28,8 +28,7 @@ int sbx_login_policy_load(int dir_fd, const char *name, struct sbx_policy **ret,
                 return -EINVAL;
         if (asprintf(&file, "%s.ini", name) < 0)
                 return -ENOMEM;
-        fd = openat(dir_fd, file,
-                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return sbx_negerrno();
         r = sbx_policy_read_fd(fd, file, &text, &len, ret_error);
@@ -139,4 +138,3 @@ bool sbx_login_user_name_valid(const char *s)
                         return false;
         return true;
 }
-

@@ -4,8 +4,10 @@
  * or execs the reaper) and never for a teardown: sshd asks to close a session
  * before it reaps its child, a zombie inside the container that the dying init
  * waits for, so replying only after the teardown would deadlock. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -26,6 +29,7 @@
 #include "login-cgroup.h"
 #include "login-init.h"
 #include "login-policy.h"
+#include "login-state.h"
 #include "login.h"
 #include "policy.h"
 #include "protocol.h"
@@ -46,7 +50,8 @@ struct session {
         struct session *next;
         struct login *ct;
         pid_t pid;
-        int pidfd; /* the login process (sshd's monitor, login, su) */
+        uint64_t starttime; /* of the process, for the state file */
+        int pidfd;          /* the login process (sshd's monitor, login, su) */
         char *service, *tty, *rhost;
         uint64_t start_time;
         char *orig_cgroup; /* its /proc/PID/cgroup before the join */
@@ -60,9 +65,11 @@ struct login {
         char *policy;
         uint64_t linger_usec;
         pid_t init_pid;
+        uint64_t init_starttime;
         int init_pidfd;
         int ns_flags; /* CLONE_NEW* to setns() into, CLONE_NEWCGROUP with a cgroup */
         struct sbx_cgroup *cg;
+        char *cgroup_name; /* as given to sbx_cgroup_prepare(), for a restarted daemon */
         size_t n_sessions;
         uint64_t idle_deadline; /* CLOCK_MONOTONIC usec when to tear down; 0: none */
         bool dying;
@@ -75,6 +82,7 @@ struct sbx_logins {
         struct session *sessions;
         int timer_fd;
         int reaper_fd; /* O_PATH, exec'd through execveat */
+        int state_fd;  /* RUN_DIR/logins: one NAME.INITPID.state per container */
 };
 
 static uint64_t now_usec(clockid_t clock)
@@ -95,6 +103,20 @@ static int watch(struct sbx_logins *l, int fd)
 static void unwatch(struct sbx_logins *l, int fd)
 {
         (void) epoll_ctl(l->cfg.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+static void rediscover(struct sbx_logins *l);
+
+static int open_state_dir(const char *run_dir)
+{
+        char path[PATH_MAX];
+        int fd;
+
+        (void) snprintf(path, sizeof(path), "%s/logins", run_dir);
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return sbx_negerrno();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? sbx_negerrno() : fd;
 }
 
 int sbx_logins_new(const struct sbx_logins_config *cfg, struct sbx_logins **ret)
@@ -120,6 +142,12 @@ int sbx_logins_new(const struct sbx_logins_config *cfg, struct sbx_logins **ret)
         r = watch(l, l->timer_fd);
         if (r < 0)
                 goto fail;
+        l->state_fd = open_state_dir(cfg->run_dir);
+        if (l->state_fd < 0) {
+                r = log_error_errno(l->state_fd, "Cannot open %s/logins: %m", cfg->run_dir);
+                goto fail;
+        }
+        rediscover(l);
         *ret = l;
         return 0;
 fail:
@@ -131,6 +159,60 @@ fail:
 
 /* ---- creation and teardown --------------------------------------------- */
 
+static void state_file_name(const struct login *ct, char *buf, size_t n)
+{
+        (void) snprintf(buf, n, "%s.%d", ct->name, (int) ct->init_pid);
+}
+
+/* For a restarted daemon (login-state.h). A failure costs only that. */
+static void save_state(struct sbx_logins *l, const struct login *ct)
+{
+        struct sbx_login_state st = {
+            .name = ct->name,
+            .user = ct->user,
+            .policy = ct->policy,
+            .cgroup = ct->cgroup_name,
+            .uid = ct->uid,
+            .linger_usec = ct->linger_usec,
+            .init_pid = ct->init_pid,
+            .init_starttime = ct->init_starttime,
+            .ns_flags = ct->ns_flags,
+            .start_time = ct->start_time,
+        };
+        struct sbx_login_state_session ss[64];
+        cleanup_free char *text = NULL;
+        char file[96];
+        int r;
+
+        for (const struct session *s = l->sessions; s; s = s->next)
+                if (s->ct == ct && st.n_sessions < ELEMENTSOF(ss))
+                        ss[st.n_sessions++] = (struct sbx_login_state_session){
+                            .pid = s->pid,
+                            .starttime = s->starttime,
+                            .start_time = s->start_time,
+                            .service = s->service,
+                            .tty = s->tty,
+                            .rhost = s->rhost,
+                            .orig_cgroup = s->orig_cgroup,
+                        };
+        st.sessions = ss;
+        state_file_name(ct, file, sizeof(file));
+        r = sbx_login_state_format(&st, &text);
+        if (r >= 0)
+                r = sbx_login_state_write(l->state_fd, file, text);
+        if (r < 0)
+                log_warning_errno(r, "Cannot save the state of '%s', ignoring: %m", ct->name);
+}
+
+static void remove_state(struct sbx_logins *l, const struct login *ct)
+{
+        char file[96], path[128];
+
+        state_file_name(ct, file, sizeof(file));
+        (void) snprintf(path, sizeof(path), "%s.state", file);
+        (void) unlinkat(l->state_fd, path, 0);
+}
+
 static void login_free(struct login *ct)
 {
         if (!ct)
@@ -138,6 +220,7 @@ static void login_free(struct login *ct)
         free(ct->name);
         free(ct->user);
         free(ct->policy);
+        free(ct->cgroup_name);
         ct->cg = sbx_cgroup_cleanup(ct->cg);
         (void) sbx_safe_close(ct->init_pidfd);
         free(ct);
@@ -208,6 +291,7 @@ static void container_gone(struct sbx_logins *l, struct login *ct)
                         s->ct = NULL;
                 }
         log_notice("login container '%s' (user '%s') is gone", ct->name, ct->user);
+        remove_state(l, ct);
         login_free(ct);
         arm_timer(l);
 }
@@ -246,6 +330,8 @@ static void session_end(struct sbx_logins *l, struct session *s, bool move_back,
         }
         if (ct) {
                 ct->n_sessions--;
+                if (!ct->dying)
+                        save_state(l, ct);
                 log_notice("login session ended (%s): user='%s' pid=%d container='%s' sessions=%zu",
                            why, ct->user, (int) s->pid, ct->name, ct->n_sessions);
                 container_idle(l, ct);
@@ -287,20 +373,20 @@ struct sbx_logins *sbx_logins_free(struct sbx_logins *l)
                 l->sessions = s->next;
                 session_free(s);
         }
+        /* Containers keep running, and their sessions with them: a restarted
+         * daemon takes them back from their state files. */
         while (l->containers) {
                 struct login *ct = l->containers;
 
                 l->containers = ct->next;
-                if (ct->n_sessions == 0)
-                        login_kill(ct);
-                else {
-                        log_warning("login container '%s' keeps running with %zu session(s)",
-                                    ct->name, ct->n_sessions);
-                        /* Its cgroup stays: the sessions are in it. */
-                        ct->cg = NULL;
+                if (!ct->dying) {
+                        log_info("login container '%s' keeps running (%zu session(s))", ct->name,
+                                 ct->n_sessions);
+                        ct->cg = sbx_cgroup_forget(ct->cg);
                 }
                 login_free(ct);
         }
+        (void) sbx_safe_close(l->state_fd);
         (void) sbx_safe_close(l->timer_fd);
         (void) sbx_safe_close(l->reaper_fd);
         free(l);
@@ -466,6 +552,11 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
                         ct->init_pidfd = init.pidfd;
                         ct->ns_flags = init.ns_flags;
                         ct->cg = init.cg;
+                        (void) sbx_login_pid_starttime(init.pid, &ct->init_starttime);
+                        if (init.cgroup_name[0])
+                                ct->cgroup_name = strdup(init.cgroup_name);
+                        if (init.cgroup_name[0] && !ct->cgroup_name)
+                                r = -ENOMEM;
                 }
         }
         if (r >= 0)
@@ -562,12 +653,14 @@ static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cr
                 container_idle(l, ct);
                 return r;
         }
+        (void) sbx_login_pid_starttime(s->pid, &s->starttime);
         s->ct = ct;
         s->next = l->sessions;
         l->sessions = s;
         ct->n_sessions++;
         ct->idle_deadline = 0;
         arm_timer(l);
+        save_state(l, ct);
         log_notice("login session joined: user='%s' uid=%u pid=%d service='%s' tty='%s' "
                    "rhost='%s' container='%s' sessions=%zu",
                    ct->user, ct->uid, (int) s->pid,
@@ -651,6 +744,170 @@ static int handle_enter(struct sbx_logins *l, int conn_fd, const struct ucred *c
         log_notice("login: enter: uid=%u pid=%d container='%s'", cred->uid, (int) cred->pid,
                    ct->name);
         return send_joined(conn_fd, ct);
+}
+
+/* ---- a restarted daemon ------------------------------------------------- */
+
+/* A pidfd of PID if it is still the process started at STARTTIME. */
+static int pidfd_of(pid_t pid, uint64_t starttime)
+{
+        uint64_t now = 0;
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+        if (fd < 0)
+                return sbx_negerrno();
+        /* After the open: the pidfd pins the process it was opened for. */
+        if (sbx_login_pid_starttime(pid, &now) < 0 || now != starttime || !pidfd_alive(fd)) {
+                (void) close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+static bool is_reaper(pid_t pid)
+{
+        char path[64], comm[32] = "";
+        cleanup_close int fd = -1;
+        ssize_t n;
+
+        (void) snprintf(path, sizeof(path), "/proc/%d/comm", (int) pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = fd < 0 ? -1 : read(fd, comm, sizeof(comm) - 1);
+        return n > 0 && strncmp(comm, "sandboxd-reaper\n", (size_t) n) == 0;
+}
+
+static void adopt_sessions(struct sbx_logins *l, struct login *ct, struct sbx_login_state *st)
+{
+        for (size_t i = 0; i < st->n_sessions; i++) {
+                struct sbx_login_state_session *ss = &st->sessions[i];
+                int fd = pidfd_of(ss->pid, ss->starttime);
+                struct session *s;
+
+                /* Ended while no daemon watched: nothing left to do for it. */
+                if (fd < 0)
+                        continue;
+                s = calloc(1, sizeof(*s));
+                if (!s || watch(l, fd) < 0) {
+                        free(s);
+                        (void) close(fd);
+                        continue;
+                }
+                s->ct = ct;
+                s->pid = ss->pid;
+                s->starttime = ss->starttime;
+                s->pidfd = fd;
+                s->start_time = ss->start_time;
+                /* Moved, not copied: the state is freed after. */
+                s->service = ss->service;
+                s->tty = ss->tty;
+                s->rhost = ss->rhost;
+                s->orig_cgroup = ss->orig_cgroup;
+                ss->service = ss->tty = ss->rhost = ss->orig_cgroup = NULL;
+                s->next = l->sessions;
+                l->sessions = s;
+                ct->n_sessions++;
+        }
+}
+
+/* Takes back the container of one state file, or removes what is left of it. */
+static void adopt(struct sbx_logins *l, const char *file)
+{
+        cleanup_(sbx_login_state_done) struct sbx_login_state st = {};
+        cleanup_free char *text = NULL;
+        cleanup_close int fd = -1;
+        struct login *ct;
+        char expect[96];
+        struct stat sb;
+        ssize_t n;
+        int r;
+
+        fd = openat(l->state_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) ||
+            sb.st_size > (off_t) 1024 * 1024)
+                goto drop;
+        text = calloc(1, (size_t) sb.st_size + 1);
+        n = text ? read(fd, text, (size_t) sb.st_size) : -1;
+        if (n != sb.st_size || sbx_login_state_parse(text, &st) < 0 ||
+            !sbx_login_user_name_valid(st.user))
+                goto drop;
+        (void) snprintf(expect, sizeof(expect), LOGIN_PREFIX "%s.%d.state", st.user,
+                        (int) st.init_pid);
+        if (strcmp(file, expect) != 0)
+                goto drop;
+        (void) snprintf(expect, sizeof(expect), LOGIN_PREFIX "%s", st.user);
+        if (strcmp(st.name, expect) != 0)
+                goto drop;
+        sbx_closep(&fd);
+
+        ct = calloc(1, sizeof(*ct));
+        if (!ct)
+                return;
+        ct->init_pidfd = is_reaper(st.init_pid) ? pidfd_of(st.init_pid, st.init_starttime) : -1;
+        if (ct->init_pidfd < 0) {
+                log_info("login container '%s' ended while the daemon was down", st.name);
+                if (st.cgroup)
+                        (void) sbx_cgroup_remove_stale(st.cgroup);
+                free(ct);
+                goto drop;
+        }
+        ct->name = TAKE_PTR(st.name);
+        ct->user = TAKE_PTR(st.user);
+        ct->policy = TAKE_PTR(st.policy);
+        ct->cgroup_name = TAKE_PTR(st.cgroup);
+        ct->uid = st.uid;
+        ct->linger_usec = st.linger_usec;
+        ct->init_pid = st.init_pid;
+        ct->init_starttime = st.init_starttime;
+        ct->ns_flags = st.ns_flags;
+        ct->start_time = st.start_time;
+        r = ct->cgroup_name ? sbx_cgroup_reopen(ct->cgroup_name, &ct->cg) : 0;
+        if (r >= 0)
+                r = watch(l, ct->init_pidfd);
+        ct->next = l->containers;
+        l->containers = ct;
+        if (r < 0) {
+                /* Fail closed: no new session may join a container without
+                 * its limits. Its pidfd event (or none) finishes the rest. */
+                log_error_errno(r, "Cannot take back login container '%s', stopping it: %m",
+                                ct->name);
+                login_kill(ct);
+                return;
+        }
+        adopt_sessions(l, ct, &st);
+        log_notice("found login container '%s': user='%s' init=%d sessions=%zu", ct->name, ct->user,
+                   (int) ct->init_pid, ct->n_sessions);
+        save_state(l, ct);
+        container_idle(l, ct);
+        return;
+drop:
+        (void) unlinkat(l->state_fd, file, 0);
+}
+
+static void rediscover(struct sbx_logins *l)
+{
+        int dfd = openat(l->state_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+
+        if (dfd < 0)
+                return;
+        d = fdopendir(dfd);
+        if (!d) {
+                (void) close(dfd);
+                return;
+        }
+        // cppcheck-suppress readdirCalled
+        while ((de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+
+                if (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+                    strcmp(de->d_name, "..") != 0)
+                        (void) unlinkat(l->state_fd, de->d_name, 0); /* a write cut short */
+                else if (n > 6 && strcmp(de->d_name + n - 6, ".state") == 0)
+                        adopt(l, de->d_name);
+        }
+        closedir(d);
+        arm_timer(l);
 }
 
 int sbx_logins_handle(struct sbx_logins *l, int conn_fd, const struct ucred *cred,

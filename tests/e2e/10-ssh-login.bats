@@ -7,7 +7,15 @@ load login-lib
 setup_file() { sbx_login_setup_file; }
 teardown_file() { sbx_login_teardown_file; }
 setup() { sbx_setup; }
-teardown() { sbx_teardown; }
+teardown() {
+        local pid
+        # The second daemon of the restart test, if it is still there.
+        for pid in ${DAEMON2_PIDS:-}; do
+                kill -TERM "$pid" 2>/dev/null || true
+                sbx_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+        done
+        sbx_teardown
+}
 
 # Starts a session of USER on PORT that writes its namespaces (and more) to
 # OUT, then waits (at most SECS) for the file ~/stop-TAG, see end_session.
@@ -274,4 +282,57 @@ EOF
         run sbx_ssh "$SBX_U1" true
         [[ $status == 0 ]]
         wait_torn_down "$SBX_U1" ""
+}
+
+# A daemon of this test's own on $SBX_T/run2, so that it can be restarted.
+start_daemon2() {
+        install -d -m 0755 "$SBX_T/run2"
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$SBX_BUILD_DIR/sandboxd" --foreground \
+                --policy-dir "$SBX_T/policies" --run-dir "$SBX_T/run2" --log-level debug \
+                </dev/null >>"$SBX_T/sandboxd2.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+        DAEMON2=$!
+        DAEMON2_PIDS="${DAEMON2_PIDS:-} $DAEMON2"
+        sbx_register pid "$DAEMON2 $(sbx_pid_starttime "$DAEMON2")"
+        sbx_poll 10 test -S "$SBX_T/run2/sandboxd.sock" || sbx_fail "second daemon did not start"
+}
+
+@test "a restarted daemon takes login containers back: sessions, joins and teardown go on" {
+        export LXSANDBOX_SOCKET=$SBX_T/run2/sandboxd.sock
+        start_daemon2
+        sbx_write_pam_dir "$SBX_T/pam.d-restart" "socket=$LXSANDBOX_SOCKET debug"
+        port=$(sbx_free_port)
+        sbx_start_sshd restart "$port" "$SBX_T/pam.d-restart"
+
+        start_session "$port" "$SBX_U1" "$SBX_T/r1.out" 90
+        ssh1=$SBX_BG_SSH
+        init=$(sbx_login_init_pid "$SBX_U1")
+        [[ -n $init ]]
+        cg=$(awk -F: '$2 == "pids" { print $3 }' "/proc/$init/cgroup")
+        [[ -f $SBX_T/run2/logins/login-$SBX_U1.$init.state ]]
+
+        kill -TERM "$DAEMON2"
+        sbx_wait_pid "$DAEMON2" 10 || sbx_fail "daemon ignored SIGTERM"
+        # The container and its session outlive the daemon.
+        if sbx_pid_gone "$init" || sbx_pid_gone "$ssh1"; then
+                sbx_fail "the container or its session died with the daemon"
+        fi
+        rm -f "$LXSANDBOX_SOCKET"
+        start_daemon2
+        grep -q "found login container 'login-$SBX_U1': user='$SBX_U1' init=$init sessions=1" \
+                "$SBX_T/sandboxd2.log"
+        [[ $(sbx_login_init_pid "$SBX_U1") == "$init" && $(sbx_login_sessions "$SBX_U1") == 1 ]]
+
+        # A new session joins it.
+        start_session "$port" "$SBX_U1" "$SBX_T/r2.out" 90
+        ssh2=$SBX_BG_SSH
+        assert_same_ns "$SBX_T/r1.out" "$SBX_T/r2.out"
+        [[ $(sbx_login_sessions "$SBX_U1") == 2 ]]
+
+        # Both end: the new daemon tears it down, cgroup included.
+        end_session "$SBX_U1" "$SBX_T/r1.out" "$ssh1"
+        end_session "$SBX_U1" "$SBX_T/r2.out" "$ssh2"
+        wait_torn_down "$SBX_U1" "$init"
+        sbx_poll 10 test ! -d "/sys/fs/cgroup/pids$cg" || sbx_fail "cgroup $cg left"
+        [[ -z $(ls -A "$SBX_T/run2/logins") ]]
+        kill -TERM "$(cat "$SBX_T/restart.pid")"
 }

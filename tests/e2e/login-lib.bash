@@ -160,7 +160,7 @@ EOF
 
 sbx_login_teardown_file() {
         local f pid errors=0
-        for f in main down; do
+        for f in main down restart; do
                 [[ -f ${SBX_T:-/nonexistent}/$f.pid ]] || continue
                 pid=$(<"$SBX_T/$f.pid")
                 kill -TERM "$pid" 2>/dev/null || true
