@@ -860,11 +860,13 @@ static void adopt(struct sbx_logins *l, const char *file)
         ct->init_starttime = st.init_starttime;
         ct->ns_flags = st.ns_flags;
         ct->start_time = st.start_time;
-        r = ct->cgroup_name ? sbx_cgroup_reopen(ct->cgroup_name, &ct->cg) : 0;
-        if (r >= 0)
-                r = watch(l, ct->init_pidfd);
         ct->next = l->containers;
         l->containers = ct;
+        /* Watched first: even a container we cannot take back must be
+         * cleaned up when its init is gone. */
+        r = watch(l, ct->init_pidfd);
+        if (r >= 0 && ct->cgroup_name)
+                r = sbx_cgroup_reopen(ct->cgroup_name, &ct->cg);
         if (r < 0) {
                 /* Fail closed: no new session may join a container without
                  * its limits. Its pidfd event (or none) finishes the rest. */
