@@ -291,6 +291,9 @@ static void container_gone(struct sbx_logins *l, struct login *ct)
                         s->ct = NULL;
                 }
         log_notice("login container '%s' (user '%s') is gone", ct->name, ct->user);
+        /* One taken back without its cgroup object still has the directory. */
+        if (!ct->cg && ct->cgroup_name)
+                (void) sbx_cgroup_remove_stale(ct->cgroup_name);
         remove_state(l, ct);
         login_free(ct);
         arm_timer(l);
