@@ -43,16 +43,15 @@ int sbx_login_state_format(const struct sbx_login_state *st, char **ret)
         put_hex(f, st->policy);
         (void) fprintf(f, "\ncgroup ");
         put_hex(f, st->cgroup);
-        (void) fprintf(f,
-                       "\nuid %u\nlinger %" PRIu64 "\ninit %d %" PRIu64 "\nnsflags %d\nstart %" PRIu64
-                       "\n",
-                       (unsigned) st->uid, st->linger_usec, (int) st->init_pid, st->init_starttime,
-                       st->ns_flags, st->start_time);
+        (void) fprintf(
+            f, "\nuid %u\nlinger %" PRIu64 "\ninit %d %" PRIu64 "\nnsflags %d\nstart %" PRIu64 "\n",
+            (unsigned) st->uid, st->linger_usec, (int) st->init_pid, st->init_starttime,
+            st->ns_flags, st->start_time);
         for (size_t i = 0; i < st->n_sessions; i++) {
                 const struct sbx_login_state_session *s = &st->sessions[i];
 
-                (void) fprintf(f, "session %d %" PRIu64 " %" PRIu64 " ", (int) s->pid,
-                               s->starttime, s->start_time);
+                (void) fprintf(f, "session %d %" PRIu64 " %" PRIu64 " ", (int) s->pid, s->starttime,
+                               s->start_time);
                 put_hex(f, s->service);
                 (void) fputc(' ', f);
                 put_hex(f, s->tty);
@@ -225,24 +224,22 @@ static int parse_line(const char *line, size_t len, struct sbx_login_state *st, 
                 r = get_pid(w[1], wl[1], &st->init_pid);
                 if (r >= 0)
                         r = get_u64(w[2], wl[2], &st->init_starttime);
-        } else if (n != 2)
-                return -EBADMSG;
-        else if (word_is(w[0], wl[0], "uid")) {
+        } else if (n == 2 && word_is(w[0], wl[0], "uid")) {
                 bit = 1u << 5;
                 r = get_u64(w[1], wl[1], &v);
                 if (r >= 0 && v >= UINT32_MAX)
                         r = -EBADMSG;
                 st->uid = (uid_t) v;
-        } else if (word_is(w[0], wl[0], "linger")) {
+        } else if (n == 2 && word_is(w[0], wl[0], "linger")) {
                 bit = 1u << 6;
                 r = get_u64(w[1], wl[1], &st->linger_usec);
-        } else if (word_is(w[0], wl[0], "nsflags")) {
+        } else if (n == 2 && word_is(w[0], wl[0], "nsflags")) {
                 bit = 1u << 7;
                 r = get_u64(w[1], wl[1], &v);
                 if (r >= 0 && v > INT32_MAX)
                         r = -EBADMSG;
                 st->ns_flags = (int) v;
-        } else if (word_is(w[0], wl[0], "start")) {
+        } else if (n == 2 && word_is(w[0], wl[0], "start")) {
                 bit = 1u << 8;
                 r = get_u64(w[1], wl[1], &st->start_time);
         } else
@@ -304,7 +301,7 @@ int sbx_login_pid_starttime(pid_t pid, uint64_t *ret)
 {
         char path[64], buf[1024], *p;
         cleanup_close int fd = -1;
-        unsigned long long v;
+        uint64_t v;
         ssize_t n;
 
         (void) snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -319,11 +316,22 @@ int sbx_login_pid_starttime(pid_t pid, uint64_t *ret)
         p = strrchr(buf, ')');
         if (!p)
                 return -EBADMSG;
-        /* Fields after the name: state is 3, starttime 22. */
-        if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d "
-                          "%*d %llu",
-                   &v) != 1)
-                return -EBADMSG;
+        /* Fields after the name: state is 3, starttime 22: skip 19 words. */
+        p += 2;
+        for (int i = 0; i < 19; i++) {
+                p = strchr(p, ' ');
+                if (!p)
+                        return -EBADMSG;
+                p++;
+        }
+        {
+                size_t len = strcspn(p, " ");
+                uint64_t t;
+
+                if (get_u64(p, len, &t) < 0)
+                        return -EBADMSG;
+                v = t;
+        }
         *ret = v;
         return 0;
 }

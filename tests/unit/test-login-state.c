@@ -16,16 +16,33 @@
 static void test_roundtrip(void **state)
 {
         struct sbx_login_state_session ss[2] = {
-            {.pid = 10, .starttime = 123, .start_time = 1700000000, .service = (char *) "sshd",
-             .tty = (char *) "ssh", .rhost = (char *) "10.0.0.1 evil\nnewline", .orig_cgroup = (char *) "4:memory:/a\n0::/\n"},
-            {.pid = 11, .starttime = 124, .start_time = 1700000001, .service = (char *) "",
-             .tty = NULL, .rhost = NULL, .orig_cgroup = NULL},
+            {.pid = 10,
+             .starttime = 123,
+             .start_time = 1700000000,
+             .service = (char *) "sshd",
+             .tty = (char *) "ssh",
+             .rhost = (char *) "10.0.0.1 evil\nnewline",
+             .orig_cgroup = (char *) "4:memory:/a\n0::/\n"},
+            {.pid = 11,
+             .starttime = 124,
+             .start_time = 1700000001,
+             .service = (char *) "",
+             .tty = NULL,
+             .rhost = NULL,
+             .orig_cgroup = NULL},
         };
-        struct sbx_login_state in = {.name = (char *) "login-alice", .user = (char *) "alice", .policy = (char *) "login",
-                                     .cgroup = (char *) "login-alice.0badcafe", .uid = 1001,
-                                     .linger_usec = 30000000, .init_pid = 4242,
-                                     .init_starttime = 99, .ns_flags = 0x6e020000,
-                                     .start_time = 1699999999, .sessions = ss, .n_sessions = 2};
+        struct sbx_login_state in = {.name = (char *) "login-alice",
+                                     .user = (char *) "alice",
+                                     .policy = (char *) "login",
+                                     .cgroup = (char *) "login-alice.0badcafe",
+                                     .uid = 1001,
+                                     .linger_usec = 30000000,
+                                     .init_pid = 4242,
+                                     .init_starttime = 99,
+                                     .ns_flags = 0x6e020000,
+                                     .start_time = 1699999999,
+                                     .sessions = ss,
+                                     .n_sessions = 2};
         struct sbx_login_state out;
         char *text = NULL;
 
