@@ -86,6 +86,32 @@ wait_torn_down() {
         wait_torn_down "$SBX_U1" "$init"
 }
 
+no_zombie_children() {
+        [[ $(ps --ppid "$1" -o stat=) != *Z* ]]
+}
+
+has_children() {
+        [[ -n $(ps --ppid "$1" -o pid=) ]]
+}
+
+sbx_not() {
+        ! "$@"
+}
+
+@test "orphans of a session are re-parented to the reaper and reaped; ps sees only the container" {
+        start_session "$SBX_PORT" "$SBX_U1" "$SBX_T/o.out" 60
+        init=$(sbx_login_init_pid "$SBX_U1")
+        # A daemonized child outlives its session's shell: the reaper adopts it.
+        run sbx_ssh "$SBX_U1" 'setsid sh -c "sleep 3 </dev/null >/dev/null 2>&1 & exit 0"; ps -e -o pid= | wc -l'
+        sbx_show_run
+        [[ $status == 0 && ${lines[0]} -lt 20 ]]
+        sbx_poll 3 has_children "$init" || sbx_fail "the orphan was not re-parented to the init"
+        sbx_poll 20 sbx_not has_children "$init" || sbx_fail "orphans left under the init"
+        sbx_poll 10 no_zombie_children "$init" || sbx_fail "zombies under the init"
+        end_session "$SBX_U1" "$SBX_T/o.out" "$SBX_BG_SSH"
+        wait_torn_down "$SBX_U1" "$init"
+}
+
 @test "ssh -tt gets a PTY inside the container" {
         run sbx_ssh "$SBX_U1" -tt 'tty; readlink /proc/self/ns/mnt; exit 0'
         sbx_show_run
