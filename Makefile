@@ -42,7 +42,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra $(WERROR) -Wformat=2 -Wshadow -Wstrict-prot
 LDFLAGS  += -pie -Wl,-z,relro -Wl,-z,now -Wl,-z,noexecstack -Wl,--as-needed
 
 LIB_SRCS    := $(wildcard lib/*.c)
-DAEMON_MAINS := sandboxd/main.c sandboxd/controller-main.c
+DAEMON_MAINS := sandboxd/main.c sandboxd/controller-main.c sandboxd/reaper-main.c
 DAEMON_SRCS := $(filter-out $(DAEMON_MAINS),$(wildcard sandboxd/*.c))
 CLIENT_MAINS := sbx-run/sbx-run.c sbx-run/sbxctl.c
 CLIENT_SRCS := $(filter-out $(CLIENT_MAINS),$(wildcard sbx-run/*.c))
@@ -50,9 +50,9 @@ UNIT_TESTS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
-PROGRAMS := $(B)/sandboxd $(B)/sandboxd-controller $(B)/sbx-run $(B)/sbxctl
+PROGRAMS := $(B)/sandboxd $(B)/sandboxd-controller $(B)/sandboxd-reaper $(B)/sbx-run $(B)/sbxctl
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(B)/pam_lxsandbox.so
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -76,6 +76,10 @@ $(B)/sandboxd: $(call obj,sandboxd/main.c) $(B)/libsbxd.a $(B)/libsbx.a
 $(B)/sandboxd-controller: $(call obj,sandboxd/controller-main.c) $(B)/libsbxd.a $(B)/libsbx.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
+# The login containers' PID 1: libc only, nothing of the daemon's.
+$(B)/sandboxd-reaper: $(call obj,sandboxd/reaper-main.c)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+
 $(B)/sbx-run: $(call obj,sbx-run/sbx-run.c) $(B)/libsbxclient.a $(B)/libsbx.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -84,12 +88,34 @@ $(B)/sbxctl: $(call obj,sbx-run/sbxctl.c) $(B)/libsbxclient.a $(B)/libsbxd.a $(B
 
 $(B)/tests/%: $(call obj,tests/unit/%.c) $(B)/libsbxd.a $(B)/libsbxclient.a $(B)/libsbx.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) -lcmocka
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(PKG_LIBS) -lcmocka \
+		$(TEST_EXTRA_LIBS)
+
+# The PAM module's test loads the built module through libpam.
+$(B)/tests/test-pam: TEST_EXTRA_LIBS = -lpam
+$(B)/tests/test-pam: $(B)/pam_lxsandbox.so
+
+# The PAM module: position-independent objects of its own (libsbx.a is PIE),
+# only the pam_sm_* symbols exported; libnl is the system's shared one (its
+# static archive is not built for shared objects).
+PAM_SRCS := pam_lxsandbox/pam_lxsandbox.c lib/protocol.c lib/fd-util.c
+# Never sanitized: sshd, login and su load it, and an ASan library needs an ASan
+# program (test-pam, built with ASan under SANITIZE=1, loads a plain one fine).
+NO_SAN = -fsanitize=% -fno-sanitize-recover=%
+PIC_CFLAGS = $(filter-out -fPIE $(NO_SAN),$(CFLAGS)) -fPIC
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PIC_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pam_lxsandbox.so: $(patsubst %.c,$(B)/pic/%.o,$(PAM_SRCS)) pam_lxsandbox/pam_lxsandbox.map
+	$(CC) $(PIC_CFLAGS) $(filter-out -pie $(NO_SAN),$(LDFLAGS)) -shared -Wl,-z,defs \
+		-Wl,--version-script=pam_lxsandbox/pam_lxsandbox.map -o $@ $(filter %.o,$^) \
+		-lnl-3 -lpam
 
 # The fuzz corpus replay links the fuzz targets.
 $(B)/tests/test-fuzz-replay: $(call obj,tests/fuzz/fuzz-targets.c)
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/pic -name '*.d' 2>/dev/null)
 
 # ---- static analysis --------------------------------------------------------
 C_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
@@ -105,10 +131,11 @@ lint:
 	cppcheck --enable=warning,portability,performance --std=c11 --library=posix --inline-suppr \
 		--error-exitcode=1 -D_GNU_SOURCE -Ilib -Isandboxd -q \
 		--suppress=missingIncludeSystem --suppress=resourceLeak --suppress=memleak \
-		lib sandboxd sbx-run
+		lib sandboxd sbx-run pam_lxsandbox
 	shellcheck -x tests/run-all.sh tests/integration/lib.bash .ci/run $(wildcard tools/*.sh) \
 		$(wildcard tests/integration/*.bats) $(wildcard tests/security/*.bats) \
-		tests/bench/run-bench.sh tests/cgv2/run.sh tests/cgv2/guest.sh
+		$(wildcard tests/e2e/*.bats) tests/e2e/login-lib.bash \
+		tests/bench/run-bench.sh tests/bench/login-bench.sh tests/cgv2/run.sh tests/cgv2/guest.sh
 
 tidy:
 	@mkdir -p build-tidy
@@ -131,6 +158,19 @@ deps:
 		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@# The login tests (tests/e2e) run their own sshd on 127.0.0.1: the package's
+	@# service must never start (a policy-rc.d that forbids it, ours only if none exists).
+	@if ! dpkg -s openssh-server openssh-client >/dev/null 2>&1; then \
+		echo "make deps: installing openssh-server openssh-client (service start forbidden)"; \
+		sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		made=; if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' | $$sudo tee /usr/sbin/policy-rc.d >/dev/null && \
+			$$sudo chmod 0755 /usr/sbin/policy-rc.d && made=1; fi; \
+		$$sudo apt-get update -qq; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+			openssh-server openssh-client; rc=$$?; \
+		[ -z "$$made" ] || $$sudo rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 	@# The cgroup v2 VM tests (tests/cgv2): Debian's cloud kernel and busybox-static,
 	@# downloaded and unpacked into build/cgv2-cache (never installed on the host).
@@ -179,6 +219,7 @@ fuzz:
 
 bench: all
 	tests/bench/run-bench.sh
+	tests/bench/login-bench.sh
 
 clean:
 	rm -rf build build-asan
@@ -200,6 +241,8 @@ install: all
 	install -D -m 0755 $(B)/sbxctl $(DESTDIR)$(BINDIR)/sbxctl
 	install -D -m 0755 $(B)/sandboxd-controller \
 		$(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-controller
+	install -D -m 0755 $(B)/sandboxd-reaper $(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-reaper
+	install -D -m 0644 $(B)/pam_lxsandbox.so $(DESTDIR)$(PAMDIR)/pam_lxsandbox.so
 	install -d -m 0755 $(INSTALL_POLDIR)
 	@for f in $(INSTALL_POLICIES); do \
 		t="$(INSTALL_POLDIR)/$${f##*/}"; \
@@ -221,6 +264,8 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/sandboxd $(DESTDIR)$(BINDIR)/sbx-run $(DESTDIR)$(BINDIR)/sbxctl
 	rm -f $(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-controller
+	rm -f $(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-reaper
+	rm -f $(DESTDIR)$(PAMDIR)/pam_lxsandbox.so
 	rmdir $(DESTDIR)$(LIBEXECDIR)/lxsandbox 2>/dev/null || true
 	rm -f $(foreach m,$(INSTALL_MANS),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m)))
 	rm -f $(DESTDIR)$(UNITDIR)/sandboxd.service

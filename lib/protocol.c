@@ -67,6 +67,13 @@ static const struct attr_spec attr_specs[SBX_A_COUNT] = {
     [SBX_A_STATS] = {KIND_BINARY, sizeof(struct sbx_wire_stats), true},
     [SBX_A_CPU_PERCPU] = {KIND_BINARY, SBX_STATS_CPUS_MAX * 8, false},
     [SBX_A_SETTINGS] = {KIND_STRV, 0, false},
+    [SBX_A_USER] = STR(256),
+    [SBX_A_SERVICE] = STR(256),
+    [SBX_A_TTY] = STR(256),
+    [SBX_A_RHOST] = STR(1024),
+    [SBX_A_NS_FLAGS] = U32,
+    [SBX_A_SESSIONS] = U32,
+    [SBX_A_PEER_PID] = U32,
 };
 
 #define A(x) (1ull << SBX_A_##x)
@@ -90,7 +97,7 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
     [SBX_MSG_EXITED] = {"EXITED", A(EXIT_CODE) | A(EXIT_SIGNAL), A(EXIT_CODE)},
     [SBX_MSG_CONTAINER] = {"CONTAINER",
                            A(NAME) | A(POLICY) | A(UID) | A(CONTROLLER_PID) | A(INIT_PID) |
-                               A(STATE) | A(START_TIME) | A(ARGV),
+                               A(STATE) | A(START_TIME) | A(ARGV) | A(USER) | A(SESSIONS),
                            A(NAME) | A(POLICY) | A(UID) | A(STATE)},
     [SBX_MSG_CTL_START] = {"CTL_START",
                            A(POLICY) | A(NAME) | A(ARGV) | A(ENV) | A(FLAGS) | A(WINSIZE) | A(CWD) |
@@ -109,6 +116,17 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
     [SBX_MSG_SET] = {"SET", A(NAME) | A(SETTINGS), A(NAME) | A(SETTINGS)},
     [SBX_MSG_SET_REPLY] = {"SET_REPLY", A(SETTINGS), A(SETTINGS)},
     [SBX_MSG_CTL_SET] = {"CTL_SET", A(SETTINGS), A(SETTINGS)},
+    [SBX_MSG_LOGIN_JOIN] = {"LOGIN_JOIN", A(USER) | A(POLICY) | A(SERVICE) | A(TTY) | A(RHOST),
+                            A(USER)},
+    [SBX_MSG_LOGIN_JOINED] = {"LOGIN_JOINED", A(NAME) | A(NS_FLAGS) | A(INIT_PID),
+                              A(NAME) | A(NS_FLAGS)},
+    [SBX_MSG_LOGIN_CLOSE] = {"LOGIN_CLOSE", 0, 0},
+    [SBX_MSG_LOGIN_SESSIONS] = {"LOGIN_SESSIONS", A(USER), 0},
+    [SBX_MSG_LOGIN_SESSION] = {"LOGIN_SESSION",
+                               A(NAME) | A(USER) | A(PEER_PID) | A(SERVICE) | A(TTY) | A(RHOST) |
+                                   A(START_TIME),
+                               A(NAME) | A(USER) | A(PEER_PID)},
+    [SBX_MSG_LOGIN_ENTER] = {"LOGIN_ENTER", A(USER), A(USER)},
 };
 
 static const char *const err_names[SBX_ERR_COUNT] = {
@@ -200,6 +218,18 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                 case SBX_A_STATE:
                         m->state = str;
                         break;
+                case SBX_A_USER:
+                        m->user = str;
+                        break;
+                case SBX_A_SERVICE:
+                        m->service = str;
+                        break;
+                case SBX_A_TTY:
+                        m->tty = str;
+                        break;
+                case SBX_A_RHOST:
+                        m->rhost = str;
+                        break;
                 default:
                         return -EBADMSG;
                 }
@@ -241,6 +271,15 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                         break;
                 case SBX_A_GID:
                         m->gid = v;
+                        break;
+                case SBX_A_NS_FLAGS:
+                        m->ns_flags = v;
+                        break;
+                case SBX_A_SESSIONS:
+                        m->sessions = v;
+                        break;
+                case SBX_A_PEER_PID:
+                        m->peer_pid = v;
                         break;
                 default:
                         return -EBADMSG;

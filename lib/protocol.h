@@ -49,6 +49,13 @@ enum sbx_msg_type {
         SBX_MSG_SET,         /* client -> daemon: NAME SETTINGS */
         SBX_MSG_SET_REPLY,   /* controller -> daemon -> client: SETTINGS applied */
         SBX_MSG_CTL_SET,     /* daemon -> controller: SETTINGS */
+        /* login containers (pam_lxsandbox, sbxctl; uid 0 only) */
+        SBX_MSG_LOGIN_JOIN,     /* USER [POLICY SERVICE TTY RHOST] -> LOGIN_JOINED + init pidfd */
+        SBX_MSG_LOGIN_JOINED,   /* NAME NS_FLAGS INIT_PID, one fd: the init's pidfd */
+        SBX_MSG_LOGIN_CLOSE,    /* ends the peer process's session -> OK, never waits */
+        SBX_MSG_LOGIN_SESSIONS, /* [USER] -> LOGIN_SESSION..., OK */
+        SBX_MSG_LOGIN_SESSION,  /* NAME USER PEER_PID [SERVICE TTY RHOST] START_TIME */
+        SBX_MSG_LOGIN_ENTER,    /* USER -> LOGIN_JOINED (no session; the container must exist) */
         SBX_MSG_TYPE_END,
 };
 
@@ -81,6 +88,13 @@ enum sbx_attr {
         SBX_A_STATS,       /* binary: struct sbx_wire_stats */
         SBX_A_CPU_PERCPU,  /* binary: u64[] nanoseconds per CPU (cgroup v1 only) */
         SBX_A_SETTINGS,    /* nested SBX_A_ITEM "Key=Value" ([Resources] keys) */
+        SBX_A_USER,        /* string: a login name */
+        SBX_A_SERVICE,     /* string: PAM service */
+        SBX_A_TTY,         /* string: PAM_TTY */
+        SBX_A_RHOST,       /* string: PAM_RHOST */
+        SBX_A_NS_FLAGS,    /* u32: CLONE_NEW* of a login container, for setns() */
+        SBX_A_SESSIONS,    /* u32: open sessions of a login container */
+        SBX_A_PEER_PID,    /* u32: the login process a session is bound to */
         SBX_A_COUNT,
 };
 
@@ -164,6 +178,8 @@ struct sbx_msg {
         size_t n_percpu;
         const char **settings;
         size_t n_settings;
+        const char *user, *service, *tty, *rhost;
+        uint32_t ns_flags, sessions, peer_pid;
 
         void *buf;
 };

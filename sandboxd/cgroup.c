@@ -1330,47 +1330,84 @@ struct sbx_cgroup *sbx_cgroup_cleanup(struct sbx_cgroup *cg)
         return NULL;
 }
 
+/* Opens what exists of container NAME's cgroup, in every hierarchy a sandbox
+ * may use; cg->have says where. */
+static int open_existing(const char *name, struct sbx_cgroup *cg)
+{
+        int r = open_system(name, (1u << SBX_CG_COUNT) - 1, cg);
+
+        if (r < 0)
+                return r;
+        for (int i = 0; i < SBX_CG_COUNT; i++) {
+                bool v2 = cg->ops == &sbx_cgroup_v2_ops;
+                char path[PATH_MAX];
+
+                if (!cg->base[i] || (v2 && i > 0))
+                        continue;
+                if (v2)
+                        (void) snprintf(path, sizeof(path), "%s",
+                                        cg->base[0][0] ? cg->base[0] : ".");
+                else
+                        (void) snprintf(path, sizeof(path), "%s%s%s", sbx_cg_ctrl_to_string(i),
+                                        cg->base[i][0] ? "/" : "", cg->base[i]);
+                cg->base_fd[i] =
+                    openat(cg->root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (cg->base_fd[i] < 0)
+                        continue;
+                cg->dir_fd[i] = openat(cg->base_fd[i], cg->name,
+                                       O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+                if (cg->dir_fd[i] < 0) {
+                        cg->base_fd[i] = sbx_safe_close(cg->base_fd[i]);
+                        continue;
+                }
+                cg->have |= 1u << i;
+        }
+        return 0;
+}
+
 int sbx_cgroup_remove_stale(const char *name)
 {
         struct sbx_cgroup cg;
         int r;
 
         sbx_cgroup_init(&cg);
-        /* Every hierarchy a sandbox may have used. */
-        r = open_system(name, (1u << SBX_CG_COUNT) - 1, &cg);
-        if (r >= 0) {
-                for (int i = 0; i < SBX_CG_COUNT; i++) {
-                        bool v2 = cg.ops == &sbx_cgroup_v2_ops;
-                        char path[PATH_MAX];
-
-                        if (!cg.base[i] || (v2 && i > 0))
-                                continue;
-                        if (v2)
-                                (void) snprintf(path, sizeof(path), "%s",
-                                                cg.base[0][0] ? cg.base[0] : ".");
-                        else
-                                (void) snprintf(path, sizeof(path), "%s%s%s",
-                                                sbx_cg_ctrl_to_string(i), cg.base[i][0] ? "/" : "",
-                                                cg.base[i]);
-                        cg.base_fd[i] = openat(cg.root_fd, path,
-                                               O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (cg.base_fd[i] < 0)
-                                continue;
-                        cg.dir_fd[i] = openat(cg.base_fd[i], cg.name,
-                                              O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-                        if (cg.dir_fd[i] < 0) {
-                                cg.base_fd[i] = sbx_safe_close(cg.base_fd[i]);
-                                continue;
-                        }
-                        cg.have |= 1u << i;
-                }
-                if (cg.have) {
-                        log_info("removing cgroup '%s' left by a dead controller", cg.name);
-                        if (cg.ops->kill_all)
-                                (void) cg.ops->kill_all(&cg);
-                        r = cg.ops->destroy(&cg);
-                }
+        r = open_existing(name, &cg);
+        if (r >= 0 && cg.have) {
+                log_info("removing cgroup '%s' left by a dead controller", cg.name);
+                if (cg.ops->kill_all)
+                        (void) cg.ops->kill_all(&cg);
+                r = cg.ops->destroy(&cg);
         }
         sbx_cgroup_done(&cg);
         return r;
+}
+
+struct sbx_cgroup *sbx_cgroup_forget(struct sbx_cgroup *cg)
+{
+        if (cg) {
+                sbx_cgroup_done(cg);
+                free(cg);
+        }
+        return NULL;
+}
+
+int sbx_cgroup_reopen(const char *name, struct sbx_cgroup **ret)
+{
+        struct sbx_cgroup *cg = calloc(1, sizeof(*cg));
+        int r;
+
+        if (!cg)
+                return -ENOMEM;
+        sbx_cgroup_init(cg);
+        cg->policy = strdup("?");
+        r = cg->policy ? open_existing(name, cg) : -ENOMEM;
+        if (r >= 0 && !cg->have)
+                r = -ENOENT;
+        if (r < 0) {
+                sbx_cgroup_done(cg);
+                free(cg);
+                return r;
+        }
+        *ret = cg;
+        return 0;
 }

@@ -97,3 +97,11 @@ struct sbx_cgroup *sbx_cgroup_cleanup(struct sbx_cgroup *cg);
 /* Daemon, after a controller died (e.g. kill -9): removes what is left of
  * container NAME's cgroup, if anything. */
 int sbx_cgroup_remove_stale(const char *name);
+
+/* A restarted daemon: opens the existing cgroup of container NAME, in the
+ * hierarchies where it exists (-ENOENT: none), for attach and cleanup. */
+int sbx_cgroup_reopen(const char *name, struct sbx_cgroup **ret);
+
+/* Frees CG and leaves the cgroup as it is (a daemon exiting while a login
+ * container runs on). Accepts NULL; returns NULL. */
+struct sbx_cgroup *sbx_cgroup_forget(struct sbx_cgroup *cg);

@@ -126,19 +126,20 @@ static int parse_args(int argc, char **argv)
         return 1;
 }
 
-/* The controller beside our own binary (build tree), else the installed one. */
-static const char *find_controller(char *buf, size_t n)
+/* A helper beside our own binary (build tree), else the installed one. */
+static const char *find_helper(const char *name, char *buf, size_t n)
 {
         char self[PATH_MAX];
         ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
         if (len > 0) {
                 self[len] = '\0';
-                (void) snprintf(buf, n, "%s/sandboxd-controller", dirname(self));
+                (void) snprintf(buf, n, "%s/%s", dirname(self), name);
                 if (access(buf, X_OK) == 0)
                         return buf;
         }
-        return SBX_LIBEXEC_DIR "/sandboxd-controller";
+        (void) snprintf(buf, n, "%s/%s", SBX_LIBEXEC_DIR, name);
+        return buf;
 }
 
 /* Forks into the background; the parent exits only once the child listens (or
@@ -175,7 +176,7 @@ static int daemonize(int *ret_notify_fd)
 
 int main(int argc, char **argv)
 {
-        char controller[PATH_MAX];
+        char controller[PATH_MAX], reaper[PATH_MAX], controller_dir[PATH_MAX + 32];
         struct sbx_server_config cfg = {.notify_fd = -1};
         unsigned targets;
         int r;
@@ -189,8 +190,16 @@ int main(int argc, char **argv)
         }
         cfg.policy_dir = arg_policy_dir;
         cfg.run_dir = arg_run_dir;
-        cfg.controller =
-            arg_controller ? arg_controller : find_controller(controller, sizeof(controller));
+        cfg.controller = arg_controller
+                             ? arg_controller
+                             : find_helper("sandboxd-controller", controller, sizeof(controller));
+        /* The reaper lives beside the controller. */
+        (void) snprintf(reaper, sizeof(reaper), "%s", cfg.controller);
+        (void) snprintf(controller_dir, sizeof(controller_dir), "%s/sandboxd-reaper",
+                        dirname(reaper));
+        cfg.reaper = access(controller_dir, X_OK) == 0
+                         ? controller_dir
+                         : find_helper("sandboxd-reaper", reaper, sizeof(reaper));
         cfg.max_per_user = arg_max_per_user;
         cfg.max_connections = arg_max_connections;
 

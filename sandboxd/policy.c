@@ -1234,7 +1234,8 @@ static int parse_linger(struct ctx *c, const char *value)
                 return fail_key(c, "duration out of range, got '%s'", Q(value));
         if (r < 0)
                 return fail_key(c, "expected a duration like 30s, 5min or 1h, got '%s'", Q(value));
-        return fail_key(c, "valid, but lingering is " NOT_SUPPORTED);
+        c->p->linger_usec = v;
+        return 0;
 }
 
 /* ---- tables ------------------------------------------------------------ */
@@ -1593,6 +1594,7 @@ static int finish(struct ctx *c)
         if (p->syscall_errno == 0)
                 p->syscall_errno = EPERM;
         p->no_new_privileges = true;
+        p->login = c->seen_section[SEC_LOGIN];
         return 0;
 }
 
@@ -2069,6 +2071,9 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
         else
                 (void) fprintf(f, "SystemCallErrorNumber=%d\n", p->syscall_errno);
         (void) fprintf(f, "SystemCallArchitectures=native\n");
+        /* Durations in microseconds: exact, and parsed back by the same parser. */
+        if (p->login)
+                (void) fprintf(f, "\n[Login]\nLinger=%" PRIu64 "us\n", p->linger_usec);
 
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;

@@ -140,6 +140,10 @@ struct sbx_policy {
         /* [Security] */
         bool no_new_privileges; /* always true: "no" is refused */
 
+        /* [Login]: a section present makes the policy a login policy (pam_lxsandbox) */
+        bool login;
+        uint64_t linger_usec; /* Linger=: keep the container this long after the last session */
+
         /* [Resources] (kept last: other sections grow above) */
         struct sbx_limits limits;
 

@@ -31,6 +31,7 @@
 #include "access.h"
 #include "fd-util.h"
 #include "log.h"
+#include "login.h"
 #include "policy.h"
 #include "protocol.h"
 #include "registry.h"
@@ -75,6 +76,7 @@ struct server {
         uint64_t next_conn_id;
         struct pending *pending;
         struct sbx_registry reg;
+        struct sbx_logins *logins; /* login containers (login.c) */
         bool quit;
 };
 
@@ -83,6 +85,7 @@ struct server {
 #define TAG_LISTEN (TAG_CTL - 1)
 #define TAG_SIGNAL (TAG_CTL - 2)
 #define TAG_SPARE (TAG_CTL - 3)
+#define TAG_LOGIN (1ull << 33) /* login.c's pidfds and timer */
 
 static int peer_groups(int fd, gid_t **ret, size_t *ret_n)
 {
@@ -555,6 +558,8 @@ static int handle_list(struct server *s, struct conn *c)
                         if (r < 0)
                                 return r;
                 }
+        if (sbx_logins_list(s->logins, c->fd, c->cred.uid) < 0)
+                return -EIO;
         return send_ok(c->fd);
 }
 
@@ -575,6 +580,8 @@ static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m
         struct sbx_msg_builder *b;
         int r;
 
+        if (!ct && sbx_logins_stop(s->logins, m->name, c->cred.uid) >= 0)
+                return send_ok(c->fd);
         if (!ct || !may_see(c, ct)) {
                 log_notice("refused stop: uid=%u name='%s': not found or not owner", c->cred.uid,
                            m->name);
@@ -737,6 +744,12 @@ static void on_client(struct server *s, int fd)
         case SBX_MSG_STATS:
         case SBX_MSG_SET:
                 r = forward_to_controller(s, c, &m);
+                break;
+        case SBX_MSG_LOGIN_JOIN:
+        case SBX_MSG_LOGIN_CLOSE:
+        case SBX_MSG_LOGIN_SESSIONS:
+        case SBX_MSG_LOGIN_ENTER:
+                r = n_fds == 0 ? sbx_logins_handle(s->logins, c->fd, &c->cred, &m) : -EBADMSG;
                 break;
         default:
                 log_info("dropping connection of uid=%u: unexpected %s", c->cred.uid,
@@ -1003,6 +1016,17 @@ static int setup(struct server *s)
         ev.data.u64 = TAG_SIGNAL;
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->signal_fd, &ev) < 0)
                 return sbx_negerrno();
+        {
+                struct sbx_logins_config lc = {.epoll_fd = s->epoll_fd,
+                                               .tag = TAG_LOGIN,
+                                               .policy_dir_fd = s->policy_dir_fd,
+                                               .run_dir = s->cfg->run_dir,
+                                               .reaper = s->cfg->reaper};
+
+                r = sbx_logins_new(&lc, &s->logins);
+                if (r < 0)
+                        return r;
+        }
         return 0;
 }
 
@@ -1040,7 +1064,9 @@ int sbx_server_run(const struct sbx_server_config *cfg)
                 for (int i = 0; i < n; i++) {
                         uint64_t d = evs[i].data.u64;
 
-                        if (d == TAG_LISTEN)
+                        if (d & TAG_LOGIN)
+                                sbx_logins_on_event(s.logins, (int) (d & 0xffffffffu));
+                        else if (d == TAG_LISTEN)
                                 on_accept(&s);
                         else if (d == TAG_SIGNAL)
                                 on_signal(&s);
@@ -1065,6 +1091,7 @@ out:
                 s.pending = q->next;
                 free(q);
         }
+        s.logins = sbx_logins_free(s.logins);
         while (s.reg.head) {
                 (void) close(s.reg.head->ctl_fd);
                 sbx_registry_remove(&s.reg, s.reg.head);

@@ -8,6 +8,7 @@ struct sbx_server_config {
         const char *policy_dir;
         const char *run_dir;
         const char *controller; /* path of sandboxd-controller */
+        const char *reaper;     /* path of sandboxd-reaper (login containers' init) */
         size_t max_per_user;    /* containers per non-root uid */
         size_t max_connections; /* open client connections per uid */
         bool syslog;

@@ -6,10 +6,12 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,8 @@ static void help(void)
                "  stop NAME                     stop a container (SIGTERM, SIGKILL after 5 s)\n"
                "  stats NAME [--json]           CPU, memory, tasks and I/O from its cgroup\n"
                "  set NAME KEY=VALUE...         change [Resources] limits of a running container\n"
+               "  sessions [USER]               login sessions (pam_lxsandbox) you may see\n"
+               "  enter USER -- CMD [ARGS...]   run CMD in USER's login container (root)\n"
                "  policy check FILE|NAME        validate a policy file without a daemon\n"
                "  policy syscalls [GROUP]       system call groups for SystemCallFilter=\n"
                "\n"
@@ -121,8 +125,13 @@ static void print_container(const struct sbx_msg *m, bool first)
 
                 if (localtime_r(&t, &tm))
                         (void) strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
-                printf("%-32s %-12s %-12s %-9s %8u  %s  %s\n", m->name, m->policy, user, m->state,
-                       m->init_pid, since, m->argc ? m->argv[0] : "");
+                if (sbx_msg_has(m, SBX_A_SESSIONS))
+                        printf("%-32s %-12s %-12s %-9s %8u  %s  (login: %u session%s)\n", m->name,
+                               m->policy, sbx_strna(m->user), m->state, m->init_pid, since,
+                               m->sessions, m->sessions == 1 ? "" : "s");
+                else
+                        printf("%-32s %-12s %-12s %-9s %8u  %s  %s\n", m->name, m->policy, user,
+                               m->state, m->init_pid, since, m->argc ? m->argv[0] : "");
                 return;
         }
         printf("%s{\"name\":", first ? "" : ",");
@@ -136,6 +145,8 @@ static void print_container(const struct sbx_msg *m, bool first)
         printf(",\"controller_pid\":%u,\"init_pid\":%u,\"start_time\":%llu,\"command\":",
                m->controller_pid, m->init_pid, (unsigned long long) m->start_time);
         json_string(m->argc ? m->argv[0] : "");
+        if (sbx_msg_has(m, SBX_A_SESSIONS))
+                printf(",\"login\":true,\"sessions\":%u", m->sessions);
         printf("}");
 }
 
@@ -213,6 +224,112 @@ static int cmd_stop(const char *name)
                 fprintf(stderr, "sbxctl: %s\n", m.message ? m.message : "failed");
         sbx_msg_done(&m);
         return r;
+}
+
+static int cmd_sessions(const char *user)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_LOGIN_SESSIONS);
+        cleanup_close int fd = connect_daemon();
+        int r = fd < 0 || !b ? -1 : 0;
+
+        if (r == 0 && user)
+                (void) sbx_msg_put_string(b, SBX_A_USER, user);
+        if (r == 0)
+                r = sbx_msg_send(fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        if (r < 0)
+                return EXIT_FAIL;
+        printf("%-16s %8s %-10s %-12s %-20s %-19s %s\n", "USER", "PID", "SERVICE", "TTY", "RHOST",
+               "STARTED", "CONTAINER");
+        for (;;) {
+                char since[32] = "-";
+                struct sbx_msg m;
+                struct tm tm;
+                time_t t;
+
+                r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL);
+                if (r <= 0) {
+                        fprintf(stderr, "sbxctl: lost the connection to sandboxd\n");
+                        return EXIT_FAIL;
+                }
+                if (m.type != SBX_MSG_LOGIN_SESSION) {
+                        r = m.type == SBX_MSG_OK ? 0 : EXIT_FAIL;
+                        if (m.type == SBX_MSG_ERROR)
+                                fprintf(stderr, "sbxctl: %s\n", sbx_strna(m.message));
+                        sbx_msg_done(&m);
+                        return r;
+                }
+                t = (time_t) m.start_time;
+                if (localtime_r(&t, &tm))
+                        (void) strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+                printf("%-16s %8u %-10s %-12s %-20s %-19s %s\n", m.user, m.peer_pid,
+                       m.service ? m.service : "-", m.tty ? m.tty : "-", m.rhost ? m.rhost : "-",
+                       since, m.name);
+                sbx_msg_done(&m);
+        }
+}
+
+/* Runs ARGV inside USER's login container: the daemon moves us into its
+ * cgroup and hands over its init's pidfd; the command is our child, so it is
+ * in the container's PID namespace too. */
+static int cmd_enter(const char *user, char **argv)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_LOGIN_ENTER);
+        cleanup_close int fd = -1;
+        struct sbx_msg m;
+        int pidfd = -1, status, r;
+        size_t n_fds = 0;
+        pid_t pid;
+
+        if (geteuid() != 0) {
+                sbx_msg_builder_free(b);
+                fprintf(stderr, "sbxctl: enter is for root only\n");
+                return EXIT_FAIL;
+        }
+        fd = connect_daemon();
+        r = fd < 0 || !b ? -1 : sbx_msg_put_string(b, SBX_A_USER, user);
+        if (r >= 0)
+                r = sbx_msg_send(fd, b, NULL, 0);
+        sbx_msg_builder_free(b);
+        if (r < 0)
+                return EXIT_FAIL;
+        r = sbx_msg_recv(fd, SBX_MSG_MAX, &m, &pidfd, 1, &n_fds);
+        if (r <= 0) {
+                fprintf(stderr, "sbxctl: lost the connection to sandboxd\n");
+                return EXIT_FAIL;
+        }
+        if (m.type != SBX_MSG_LOGIN_JOINED || n_fds != 1) {
+                fprintf(stderr, "sbxctl: %s\n",
+                        m.type == SBX_MSG_ERROR ? sbx_strna(m.message)
+                                                : "bad answer from sandboxd");
+                if (n_fds)
+                        (void) close(pidfd);
+                sbx_msg_done(&m);
+                return EXIT_FAIL;
+        }
+        r = setns(pidfd, (int) m.ns_flags);
+        (void) close(pidfd);
+        sbx_msg_done(&m);
+        if (r < 0) {
+                fprintf(stderr, "sbxctl: cannot join the container: %m\n");
+                return EXIT_FAIL;
+        }
+        /* The command must not inherit the daemon connection. */
+        sbx_closep(&fd);
+        pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "sbxctl: fork: %m\n");
+                return EXIT_FAIL;
+        }
+        if (pid == 0) {
+                execvp(argv[0], argv);
+                fprintf(stderr, "sbxctl: cannot execute '%s': %m\n", argv[0]);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return EXIT_FAIL;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 /* The reply to STATS or SET, relayed by the daemon from the container's
@@ -528,6 +645,14 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
         }
         verb = argv[optind++];
+        /* enter USER -- CMD ARGS...: the command line is taken as it is. */
+        if (strcmp(verb, "enter") == 0) {
+                if (argc - optind < 2) {
+                        fprintf(stderr, "sbxctl: usage: sbxctl enter USER -- CMD [ARGS...]\n");
+                        return EXIT_USAGE;
+                }
+                return cmd_enter(argv[optind], argv + optind + 1);
+        }
         for (; optind < argc; optind++) {
                 if (n == (int) ELEMENTSOF(args)) {
                         fprintf(stderr, "sbxctl: too many arguments\n");
@@ -540,6 +665,8 @@ int main(int argc, char **argv)
                 return cmd_list();
         if (strcmp(verb, "info") == 0 && n == 1)
                 return cmd_info(args[0]);
+        if (strcmp(verb, "sessions") == 0 && n <= 1)
+                return cmd_sessions(n == 1 ? args[0] : NULL);
         if (strcmp(verb, "stop") == 0 && n == 1)
                 return cmd_stop(args[0]);
         if (strcmp(verb, "stats") == 0 && n == 1)

@@ -5,7 +5,8 @@
 #
 # unit: runs every $SBX_BUILD/tests/test-* cmocka binary (SBX_BUILD defaults to
 #       build), under valgrind when SBX_VALGRIND=1.  Exit status 77 = skipped.
-# root: runs every tests/integration/*.bats and tests/security/*.bats with bats --tap,
+# root: runs every tests/integration/*.bats, tests/security/*.bats and tests/e2e/*.bats
+#       (logins through a real sshd, login and su) with bats --tap,
 #       then the cgroup v2 VM tests (tests/cgv2/run.sh: qemu, TAP).
 # all:  both.
 #
@@ -51,7 +52,7 @@ if [[ ${CI:-} == true || ${SBX_TESTS_MUST_WORK:-} == 1 ]]; then
 fi
 
 logdir=$build/test-logs
-mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/security"
+mkdir -p "$logdir/unit" "$logdir/integration" "$logdir/security" "$logdir/e2e"
 
 passed=0
 failed=0
@@ -334,7 +335,7 @@ run_root() {
         local -a files=()
         local f name log rc reg before
         shopt -s nullglob
-        files=("$repo"/tests/integration/*.bats "$repo"/tests/security/*.bats)
+        files=("$repo"/tests/integration/*.bats "$repo"/tests/security/*.bats "$repo"/tests/e2e/*.bats)
         shopt -u nullglob
         echo "== integration tests (${#files[@]} files)"
         if ((${#files[@]} == 0)); then

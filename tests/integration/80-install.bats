@@ -28,14 +28,16 @@ teardown_file() {
         [[ $status == 0 ]] || { echo "$output" >&2; false; }
         local f
         for f in usr/sbin/sandboxd usr/bin/sbx-run usr/bin/sbxctl \
-                usr/libexec/lxsandbox/sandboxd-controller; do
+                usr/libexec/lxsandbox/sandboxd-controller usr/libexec/lxsandbox/sandboxd-reaper; do
                 [[ -x $DEST/$f ]] || { echo "missing or not executable: $f" >&2; false; }
         done
         for f in etc/lxsandbox/policies/default.ini etc/lxsandbox/policies/strict.ini; do
                 [[ $(stat -c '%u %a' "$DEST/$f") == "0 644" ]] ||
                         { echo "$f: $(stat -c '%u %a' "$DEST/$f"), want 0 644" >&2; false; }
         done
-        for f in man1/sbx-run.1 man1/sbxctl.1 man5/lxsandbox.policy.5 man8/sandboxd.8; do
+        [[ -f $DEST/lib/x86_64-linux-gnu/security/pam_lxsandbox.so ]]
+        for f in man1/sbx-run.1 man1/sbxctl.1 man5/lxsandbox.policy.5 man8/sandboxd.8 \
+                man8/pam_lxsandbox.8; do
                 [[ -f $DEST/usr/share/man/$f ]] || { echo "missing man page $f" >&2; false; }
         done
         grep -q '^ExecStart=/usr/sbin/sandboxd --foreground' "$DEST/lib/systemd/system/sandboxd.service"

@@ -385,16 +385,76 @@ static void test_set_roundtrip(void **state)
         sbx_msg_builder_free(b);
 }
 
+/* roundtrip() and free the builder. */
+static int rt(struct sbx_msg_builder *b, struct sbx_msg *ret)
+{
+        int r = roundtrip(b, ret);
+
+        sbx_msg_builder_free(b);
+        return r;
+}
+
+static void test_login_roundtrip(void **state)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_LOGIN_JOIN);
+        struct sbx_msg m;
+
+        (void) state;
+        (void) sbx_msg_put_string(b, SBX_A_USER, "alice");
+        (void) sbx_msg_put_string(b, SBX_A_SERVICE, "sshd");
+        (void) sbx_msg_put_string(b, SBX_A_TTY, "ssh");
+        (void) sbx_msg_put_string(b, SBX_A_RHOST, "127.0.0.1");
+        assert_int_equal(rt(b, &m), 0);
+        assert_string_equal(m.user, "alice");
+        assert_string_equal(m.service, "sshd");
+        assert_string_equal(m.tty, "ssh");
+        assert_string_equal(m.rhost, "127.0.0.1");
+        sbx_msg_done(&m);
+
+        /* The user is required; a command line is not allowed. */
+        b = sbx_msg_new(SBX_MSG_LOGIN_JOIN);
+        (void) sbx_msg_put_string(b, SBX_A_SERVICE, "sshd");
+        assert_int_equal(rt(b, &m), -EBADMSG);
+        b = sbx_msg_new(SBX_MSG_LOGIN_JOIN);
+        (void) sbx_msg_put_string(b, SBX_A_USER, "alice");
+        (void) sbx_msg_put_strv(b, SBX_A_ARGV, (const char *[]){"sh"}, 1);
+        assert_int_equal(rt(b, &m), -EBADMSG);
+
+        b = sbx_msg_new(SBX_MSG_LOGIN_JOINED);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "login-alice");
+        (void) sbx_msg_put_u32(b, SBX_A_NS_FLAGS, 0x7e020000);
+        (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, 42);
+        assert_int_equal(rt(b, &m), 0);
+        assert_int_equal(m.ns_flags, 0x7e020000);
+        assert_int_equal(m.init_pid, 42);
+        sbx_msg_done(&m);
+
+        /* CLOSE carries nothing: the daemon knows the peer from the kernel. */
+        b = sbx_msg_new(SBX_MSG_LOGIN_CLOSE);
+        (void) sbx_msg_put_string(b, SBX_A_USER, "alice");
+        assert_int_equal(rt(b, &m), -EBADMSG);
+
+        b = sbx_msg_new(SBX_MSG_LOGIN_SESSION);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "login-alice");
+        (void) sbx_msg_put_string(b, SBX_A_USER, "alice");
+        (void) sbx_msg_put_u32(b, SBX_A_PEER_PID, 7);
+        assert_int_equal(rt(b, &m), 0);
+        assert_int_equal(m.peer_pid, 7);
+        sbx_msg_done(&m);
+        assert_string_equal(sbx_msg_type_to_string(SBX_MSG_LOGIN_ENTER), "LOGIN_ENTER");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-            cmocka_unit_test(test_run_roundtrip),  cmocka_unit_test(test_missing_required),
-            cmocka_unit_test(test_empty_argv),     cmocka_unit_test(test_attr_not_allowed),
-            cmocka_unit_test(test_duplicate_attr), cmocka_unit_test(test_bad_strings),
-            cmocka_unit_test(test_bad_u32_len),    cmocka_unit_test(test_header_checks),
-            cmocka_unit_test(test_garbage),        cmocka_unit_test(test_fd_passing),
-            cmocka_unit_test(test_error_names),    cmocka_unit_test(test_stats_roundtrip),
-            cmocka_unit_test(test_stats_bad),      cmocka_unit_test(test_set_roundtrip),
+            cmocka_unit_test(test_run_roundtrip),   cmocka_unit_test(test_missing_required),
+            cmocka_unit_test(test_empty_argv),      cmocka_unit_test(test_attr_not_allowed),
+            cmocka_unit_test(test_duplicate_attr),  cmocka_unit_test(test_bad_strings),
+            cmocka_unit_test(test_bad_u32_len),     cmocka_unit_test(test_header_checks),
+            cmocka_unit_test(test_garbage),         cmocka_unit_test(test_fd_passing),
+            cmocka_unit_test(test_error_names),     cmocka_unit_test(test_stats_roundtrip),
+            cmocka_unit_test(test_stats_bad),       cmocka_unit_test(test_set_roundtrip),
+            cmocka_unit_test(test_login_roundtrip),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
