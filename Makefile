@@ -24,6 +24,7 @@ WERROR   ?= -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ilib -iquote sandboxd \
             -DSBX_POLICY_DIR='"$(SYSCONFDIR)/lxsandbox/policies"' \
             -DSBX_RUN_DIR='"$(RUNDIR)"' \
+            -DSBX_NETWORK_DIR='"$(SYSCONFDIR)/lxsandbox/networks"' \
             -DSBX_LIBEXEC_DIR='"$(LIBEXECDIR)/lxsandbox"'
 ifeq ($(SANITIZE),1)
 CFLAGS   ?= -O1 -g
@@ -123,7 +124,7 @@ analyze:
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-ng-dev libinih-dev libnl-3-dev \
             libnl-route-3-dev libpam0g-dev libcmocka-dev bats bubblewrap util-linux iproute2 \
-            procps valgrind python3 passwd qemu-system-x86 cpio
+            procps valgrind python3 passwd qemu-system-x86 cpio nftables
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -49,6 +49,11 @@ enum sbx_msg_type {
         SBX_MSG_SET,         /* client -> daemon: NAME SETTINGS */
         SBX_MSG_SET_REPLY,   /* controller -> daemon -> client: SETTINGS applied */
         SBX_MSG_CTL_SET,     /* daemon -> controller: SETTINGS */
+        /* virtual networks (client -> daemon); replies: NETWORK per network, then OK */
+        SBX_MSG_NETWORK_LIST,
+        SBX_MSG_NETWORK_INFO,    /* NAME */
+        SBX_MSG_NETWORK_DESTROY, /* NAME; root only; reply OK */
+        SBX_MSG_NETWORK,         /* NAME SETTINGS: "Key=Value" lines */
         SBX_MSG_TYPE_END,
 };
 
@@ -81,6 +86,7 @@ enum sbx_attr {
         SBX_A_STATS,       /* binary: struct sbx_wire_stats */
         SBX_A_CPU_PERCPU,  /* binary: u64[] nanoseconds per CPU (cgroup v1 only) */
         SBX_A_SETTINGS,    /* nested SBX_A_ITEM "Key=Value" ([Resources] keys) */
+        SBX_A_NET_STATS,   /* binary: struct sbx_wire_net_stats */
         SBX_A_COUNT,
 };
 
@@ -133,6 +139,12 @@ struct sbx_wire_stats {
         uint64_t io_read_bytes, io_write_bytes;
 };
 
+/* SBX_A_NET_STATS: the counters of a container's eth0, as seen from inside
+ * (read from the host end of its veth, whose rx is the container's tx). */
+struct sbx_wire_net_stats {
+        uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+};
+
 struct sbx_wire_hdr {
         uint32_t version;
 };
@@ -164,6 +176,7 @@ struct sbx_msg {
         size_t n_percpu;
         const char **settings;
         size_t n_settings;
+        struct sbx_wire_net_stats net_stats;
 
         void *buf;
 };
