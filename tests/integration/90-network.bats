@@ -145,6 +145,7 @@ net_lease_of() {
 }
 
 probe() { printf '%s' "$SBX_T/net-probe"; }
+container_gone() { ! sbx_ctl1 info "$1" >/dev/null 2>&1; }
 run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
 
 @test "Mode=none: only lo, and nothing is reachable" {
@@ -189,7 +190,9 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ $mac1 =~ ^[0-9a-f][26ae](:[0-9a-f]{2}){5}$ ]] || sbx_fail "not a local unicast MAC: $mac1"
         # Default route (destination 0) via 10.213.7.1 (0107D50A, little-endian).
         sbx_assert_match output "$output" $'eth0\t00000000\t0107D50A'
+        # The name is free again once its controller has cleaned up and exited.
         sbx_poll 10 net_clean || true
+        sbx_poll 10 container_gone "m-$tok" || sbx_fail "m-$tok still registered"
         run sbx_run1 --name "m-$tok" netpol -- cat /sys/class/net/eth0/address
         sbx_assert_status 0
         mac2=$output
