@@ -68,6 +68,19 @@ static const char *quote(const char *s, char *buf, size_t len)
         return buf;
 }
 
+/* Interface names that go into an nft script too: a narrower set than the
+ * kernel's, so no quoting question ever arises. */
+static bool ifname_valid(const char *s)
+{
+        if (!sbx_ifname_valid(s))
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' || *s == '.'))
+                        return false;
+        return true;
+}
+
 static int set_string(struct ctx *x, char **field, const char *value)
 {
         free(*field);
@@ -86,10 +99,10 @@ static int parse_key(struct ctx *x, enum key k, const char *v)
 
         switch (k) {
         case KEY_BRIDGE:
-                if (!sbx_ifname_valid(v))
+                if (!ifname_valid(v))
                         return fail(x, x->line,
-                                    "[Network] %s: expected an interface name (1 to 15 bytes), "
-                                    "got '%s'",
+                                    "[Network] %s: expected an interface name (1 to 15 of "
+                                    "[A-Za-z0-9._-]), got '%s'",
                                     kn, quote(v, q, sizeof(q)));
                 if (strncmp(v, SBX_NET_VETH_PREFIX, strlen(SBX_NET_VETH_PREFIX)) == 0)
                         return fail(x, x->line,
@@ -124,10 +137,10 @@ static int parse_key(struct ctx *x, enum key k, const char *v)
                 c->nat = b;
                 return 0;
         case KEY_OUTBOUND:
-                if (!sbx_ifname_valid(v))
+                if (!ifname_valid(v))
                         return fail(x, x->line,
-                                    "[Network] %s: expected an interface name (1 to 15 bytes), "
-                                    "got '%s'",
+                                    "[Network] %s: expected an interface name (1 to 15 of "
+                                    "[A-Za-z0-9._-]), got '%s'",
                                     kn, quote(v, q, sizeof(q)));
                 return set_string(x, &c->outbound, v);
         case KEY_DESCRIPTION:

@@ -80,8 +80,8 @@ int sbx_network_ctl(int fd, uid_t uid, const struct sbx_registry *reg, const cha
         int r;
 
         if (m->type != SBX_MSG_NETWORK_LIST && !sbx_policy_name_valid(m->name))
-                return sbx_msg_send_error(fd, EINVAL, SBX_ERR_BAD_REQUEST,
-                                          "bad network name '%s'", m->name);
+                return sbx_msg_send_error(fd, EINVAL, SBX_ERR_BAD_REQUEST, "bad network name '%s'",
+                                          m->name);
         switch (m->type) {
         case SBX_MSG_NETWORK_LIST:
         case SBX_MSG_NETWORK_INFO:
