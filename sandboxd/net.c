@@ -8,6 +8,9 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/tbf.h>
+#include <netlink/route/tc.h>
 #include <netlink/route/route.h>
 #include <sched.h>
 #include <stdio.h>
@@ -202,6 +205,35 @@ int sbx_net_bridge_create(struct nl_sock *sk, const char *name)
         r = nl_errno(rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL));
         rtnl_link_put(link);
         return r;
+}
+
+int sbx_net_rate_limit(struct nl_sock *sk, int ifindex, uint64_t bits_per_sec)
+{
+        struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+        uint64_t rate = bits_per_sec / 8, bucket = rate / 100;
+        int r;
+
+        if (!q)
+                return -ENOMEM;
+        if (rate == 0 || rate > INT32_MAX) {
+                rtnl_qdisc_put(q);
+                return -ERANGE;
+        }
+        /* At least ten full Ethernet frames. */
+        if (bucket < UINT64_C(15140))
+                bucket = UINT64_C(15140);
+        rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+        rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+        r = rtnl_tc_set_kind(TC_CAST(q), "tbf");
+        if (r >= 0) {
+                rtnl_qdisc_tbf_set_rate(q, (int) rate,
+                                        (int) (bucket > INT32_MAX ? INT32_MAX : bucket), 0);
+                r = rtnl_qdisc_tbf_set_limit_by_latency(q, 50000);
+        }
+        if (r >= 0)
+                r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+        rtnl_qdisc_put(q);
+        return nl_errno(r);
 }
 
 int sbx_net_link_up(struct nl_sock *sk, int ifindex)

@@ -43,6 +43,11 @@ int sbx_net_addr_add(struct nl_sock *sk, int ifindex, const char *cidr);
  * the interface's subnet. */
 int sbx_net_route_default(struct nl_sock *sk, int ifindex, const char *gateway, bool onlink);
 
+/* A token bucket (tbf) root qdisc on IFINDEX: what leaves it is held to
+ * BITS_PER_SEC (at most 16G), with a burst of 10 ms of traffic (at least
+ * ten full frames) and at most 50 ms of queue. */
+int sbx_net_rate_limit(struct nl_sock *sk, int ifindex, uint64_t bits_per_sec);
+
 /* Sets IFINDEX up. */
 int sbx_net_link_up(struct nl_sock *sk, int ifindex);
 

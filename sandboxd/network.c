@@ -34,6 +34,7 @@ struct sbx_network {
         char *gateway; /* NULL: no default route */
         bool onlink;
         bool attached;
+        uint64_t ingress_rate, egress_rate; /* bits per second, 0: none */
 };
 
 /* For the debug log (make bench reads it): where a launch's network time goes. */
@@ -487,6 +488,8 @@ int sbx_network_prepare(const struct sbx_policy *p, const char *container, const
                 return -ENOMEM;
         sbx_net_host_ifname(container, n->host_if);
         sbx_net_mac_from_name(container, n->mac);
+        n->ingress_rate = p->net.ingress_rate;
+        n->egress_rate = p->net.egress_rate;
         if (p->network_mode == SBX_NETWORK_NETWORK)
                 r = prepare_network(n, p, network_dir, ret_error);
         else if (p->network_mode == SBX_NETWORK_BRIDGE)
@@ -509,16 +512,26 @@ int sbx_network_attach(struct sbx_network *n, pid_t pid, char **ret_error)
         double t0 = now_ms(), t1;
         int r = sbx_net_open(&host), idx;
 
-        if (r >= 0) {
+        if (r >= 0)
                 r = sbx_net_veth_create(host, n->host_if, n->mac, n->master, pid);
-                sbx_net_close(host);
-        }
         if (r < 0) {
+                sbx_net_close(host);
                 set_error(ret_error, "cannot create the veth pair '%s': %s", n->host_if,
                           strerror(-r));
                 return r;
         }
         n->attached = true;
+        /* IngressRate=: what the host end sends is what the sandbox receives. */
+        if (n->ingress_rate) {
+                idx = sbx_net_link_index(host, n->host_if, NULL);
+                r = idx < 0 ? idx : sbx_net_rate_limit(host, idx, n->ingress_rate);
+        }
+        sbx_net_close(host);
+        if (r < 0) {
+                set_error(ret_error, "cannot limit IngressRate= on '%s': %s", n->host_if,
+                          strerror(-r));
+                return r;
+        }
         t1 = now_ms();
         r = sbx_net_open_in(pid, &in);
         if (r < 0) {
@@ -537,6 +550,12 @@ int sbx_network_attach(struct sbx_network *n, pid_t pid, char **ret_error)
                 if (r < 0)
                         set_error(ret_error, "cannot add the default route via %s: %s", n->gateway,
                                   strerror(-r));
+        }
+        /* EgressRate=: on eth0 itself; the sandbox has no CAP_NET_ADMIN to change it. */
+        if (r >= 0 && n->egress_rate) {
+                r = sbx_net_rate_limit(in, idx, n->egress_rate);
+                if (r < 0)
+                        set_error(ret_error, "cannot limit EgressRate= on eth0: %s", strerror(-r));
         }
         sbx_net_close(in);
         if (r >= 0)

@@ -1085,6 +1085,37 @@ static int parse_address_pool(struct ctx *c, const char *value)
         return set_string(c, &c->p->net.address_pool, value);
 }
 
+/* IngressRate=, EgressRate=: bits per second, with an optional K, M or G
+ * (powers of 1000, as network rates are written). The kernel's token bucket
+ * takes bytes per second in 32 bits: at most 16G. */
+static int parse_rate(struct ctx *c, const char *value)
+{
+        static const char suffixes[] = "KMG";
+        char digits[32];
+        size_t n = strspn(value, "0123456789");
+        const char *s = value[n] ? strchr(suffixes, value[n]) : NULL;
+        uint64_t v, mult = 1;
+
+        if (n == 0 || n >= sizeof(digits) || (value[n] && (!s || value[n + 1])))
+                return fail_key(c,
+                                "expected bits per second like 100M (K, M, G: powers of 1000), "
+                                "got '%s'",
+                                Q(value));
+        for (const char *x = suffixes; s && x <= s; x++)
+                mult *= 1000;
+        memcpy(digits, value, n);
+        digits[n] = '\0';
+        if (sbx_parse_uint64(digits, &v) < 0 || v == 0 || v > UINT64_MAX / mult || v * mult < 8 ||
+            v * mult / 8 > INT32_MAX)
+                return fail_key(c, "expected a rate from 8 to 16G bits per second, got '%s'",
+                                Q(value));
+        if (strcmp(sections[c->cur_sec].keys[c->cur_key].name, "IngressRate") == 0)
+                c->p->net.ingress_rate = v * mult;
+        else
+                c->p->net.egress_rate = v * mult;
+        return 0;
+}
+
 static int parse_gateway(struct ctx *c, const char *value)
 {
         if (!ip_address_valid(value))
@@ -1299,6 +1330,7 @@ static const struct key_def resources_keys[] = {
 static const struct key_def network_keys[] = {
     {"Mode", parse_network_mode}, {"Bridge", parse_bridge},   {"Network", parse_network_name},
     {"Address", parse_address},   {"Gateway", parse_gateway}, {"AddressPool", parse_address_pool},
+    {"IngressRate", parse_rate},  {"EgressRate", parse_rate},
 };
 
 static const struct key_def security_keys[] = {
@@ -1585,14 +1617,14 @@ static bool network_key_set(const struct ctx *c, const char *key)
  * error. A virtual network's addresses come from its own file, not here. */
 static int check_network(struct ctx *c)
 {
-        static const char *const keys[] = {"Bridge", "Network", "Address", "AddressPool",
-                                           "Gateway"};
+        static const char *const keys[] = {"Bridge",  "Network",     "Address",   "AddressPool",
+                                           "Gateway", "IngressRate", "EgressRate"};
         /* Per mode: 'r' required, 'o' optional, '-' refused; 'a' one of Address/AddressPool. */
         static const char *const allowed[SBX_NETWORK_COUNT] = {
-            [SBX_NETWORK_NONE] = "-----",
-            [SBX_NETWORK_HOST] = "-----",
-            [SBX_NETWORK_BRIDGE] = "r-aao",
-            [SBX_NETWORK_NETWORK] = "-r---",
+            [SBX_NETWORK_NONE] = "-------",
+            [SBX_NETWORK_HOST] = "-------",
+            [SBX_NETWORK_BRIDGE] = "r-aaooo",
+            [SBX_NETWORK_NETWORK] = "-r---oo",
         };
         const struct sbx_policy *p = c->p;
         const char *mode = sbx_network_mode_to_string(p->network_mode);
@@ -2130,6 +2162,10 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
                 for (size_t i = 0; i < ELEMENTSOF(kv); i++)
                         if (kv[i][1])
                                 (void) fprintf(f, "%s=%s\n", kv[i][0], kv[i][1]);
+                if (p->net.ingress_rate)
+                        (void) fprintf(f, "IngressRate=%" PRIu64 "\n", p->net.ingress_rate);
+                if (p->net.egress_rate)
+                        (void) fprintf(f, "EgressRate=%" PRIu64 "\n", p->net.egress_rate);
         }
         (void) fprintf(f, "\n[Security]\nNoNewPrivileges=%s\nCapabilityBoundingSet=\n",
                        p->no_new_privileges ? "yes" : "no");

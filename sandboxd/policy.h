@@ -143,6 +143,8 @@ struct sbx_policy {
                 char *address;      /* Address=: "ADDRESS/PREFIX" */
                 char *address_pool; /* AddressPool=: IPv4 "ADDRESS/PREFIX" to lease from */
                 char *gateway;      /* Gateway=: the default route's next hop */
+                /* IngressRate=, EgressRate=: bits per second, 0 = no limit */
+                uint64_t ingress_rate, egress_rate;
         } net;
 
         /* [Security] */

@@ -71,6 +71,7 @@ setup_file() {
         net_file tiny 'Bridge = sbxtiny' 'Address = 10.213.8.1/30'
         net_policy netpol 'Mode = network' 'Network = lab'
         net_policy tinypol 'Mode = network' 'Network = tiny'
+        net_policy ratepol 'Mode = network' 'Network = lab' 'IngressRate = 8M' 'EgressRate = 4M'
         net_policy nonepol 'Mode = none'
         net_policy brpool 'Mode = bridge' 'Bridge = brtest' 'AddressPool = 10.9.0.0/24' 'Gateway = 10.9.0.1'
         net_policy brstatic 'Mode = bridge' 'Bridge = brtest' 'Address = 10.9.0.77/24'
@@ -389,4 +390,25 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ -z $left && -z $(net_veths) && -z $(net_tables) && -z $(net_bridges) ]] ||
                 sbx_fail "left after the restart: $left" "$(net_describe)" "$(cat "$SBX_T/sandboxd2.log")"
         rm -rf "$SBX_T/run2"
+}
+
+@test "IngressRate=/EgressRate=: token buckets on the host end and on eth0, out of the sandbox's reach" {
+        local tok pid veth
+        tok=$(sbx_token)
+        sbx_bg "$SBX_U1" "$SBX_T/r-$tok" "$SBX_RUN" --name "r-$tok" ratepol -- sleep "607.$tok"
+        local client=$SBX_BG_PID
+        sbx_poll 10 sbx_is_running sleep "607.$tok" || sbx_fail "did not start" "$(cat "$SBX_T/r-$tok.err")"
+        pid=$(sbx_pids_running sleep "607.$tok")
+        veth=$(net_veths | head -1)
+        veth=${veth%@*}
+        # What the host end sends, the sandbox receives: IngressRate= there.
+        run dns tc qdisc show dev "$veth"
+        sbx_assert_match output "$output" 'qdisc tbf .* rate 8Mbit'
+        run nsenter -t "$pid" -n tc qdisc show dev eth0
+        sbx_assert_match output "$output" 'qdisc tbf .* rate 4Mbit'
+        # No CAP_NET_ADMIN inside: the limit cannot be lifted from there.
+        run sbx_run1 ratepol -- sh -c 'tc qdisc del dev eth0 root 2>&1; echo rc=$?'
+        sbx_assert_match output "$output" 'rc=[12]'
+        run sbx_ctl1 stop "r-$tok"
+        sbx_wait_pid "$client" 15 || sbx_fail "did not stop"
 }
