@@ -65,6 +65,7 @@ setup_file() {
         dns ip link add name brpeer type veth peer name eth1 netns "$NET_LAN"
         dns ip link set brpeer master brtest up
         lan ip addr add 10.9.0.50/24 dev eth1
+        lan ip addr add fd00:9::50/64 dev eth1 nodad
         lan ip link set eth1 up
 
         net_file lab 'Bridge = sbxlab' 'Address = 10.213.7.1/24' 'NAT = yes' 'OutboundInterface = lan0'
@@ -75,6 +76,7 @@ setup_file() {
         net_policy nonepol 'Mode = none'
         net_policy brpool 'Mode = bridge' 'Bridge = brtest' 'AddressPool = 10.9.0.0/24' 'Gateway = 10.9.0.1'
         net_policy brstatic 'Mode = bridge' 'Bridge = brtest' 'Address = 10.9.0.77/24'
+        net_policy brstatic6 'Mode = bridge' 'Bridge = brtest' 'Address = fd00:9::77/64'
         net_policy brmissing 'Mode = bridge' 'Bridge = nosuchbr' 'Address = 10.9.0.78/24'
         net_policy nonet 'Mode = network' 'Network = nosuchnet'
         # Only the second user may use this one: the first can't reach its bridge.
@@ -411,4 +413,11 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         sbx_assert_match output "$output" 'rc=[12]'
         run sbx_ctl1 stop "r-$tok"
         sbx_wait_pid "$client" 15 || sbx_fail "did not stop"
+}
+
+@test "Mode=bridge: a static IPv6 Address= (no duplicate address detection delay), a peer reached" {
+        run sbx_run1 brstatic6 -- sh -c 'cat /proc/net/if_inet6; "$0" ping fd00:9::50 && echo peer-ok' "$(probe)"
+        sbx_assert_status 0
+        sbx_assert_match output "$output" '^fd000009000000000000000000000077 .* eth0$'
+        sbx_assert_match output "$output" 'peer-ok'
 }

@@ -26,20 +26,26 @@ def checksum(data):
 
 
 def ping(host, tries=3):
+    v6 = ":" in host
+    # ICMPv6 echo: the kernel computes the checksum of datagram sockets.
+    echo, reply = (128, 129) if v6 else (8, 0)
     for _ in range(tries):
         try:
-            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+            if v6:
+                s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
         except OSError as e:
             print("socket: %s" % e, file=sys.stderr)
             return 2
         s.settimeout(1.0)
         payload = b"lxsandbox"
-        hdr = struct.pack("!BBHHH", 8, 0, 0, 0, 1)
-        pkt = struct.pack("!BBHHH", 8, 0, checksum(hdr + payload), 0, 1) + payload
+        hdr = struct.pack("!BBHHH", echo, 0, 0, 0, 1)
+        pkt = struct.pack("!BBHHH", echo, 0, 0 if v6 else checksum(hdr + payload), 0, 1) + payload
         try:
             s.sendto(pkt, (host, 0))
             data, _ = s.recvfrom(1024)
-            if data and data[0] == 0:
+            if data and data[0] == reply:
                 return 0
         except OSError as e:
             print("ping %s: %s" % (host, e), file=sys.stderr)
