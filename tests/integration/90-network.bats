@@ -148,6 +148,9 @@ net_lease_of() {
 }
 
 probe() { printf '%s' "$SBX_T/net-probe"; }
+run3_has_lease() { [[ -n $(find "$SBX_T/run3/net" -name '10.213.7.*' 2>/dev/null) ]]; }
+# N files PREFIX.*.out that are not empty.
+outs_ready() { local n=0 f; for f in "$2".*.out; do [[ -s $f ]] && n=$((n + 1)); done; ((n >= $1)); }
 container_gone() { ! sbx_ctl1 info "$1" >/dev/null 2>&1; }
 run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
 
@@ -420,4 +423,60 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         sbx_assert_status 0
         sbx_assert_match output "$output" '^fd000009000000000000000000000077 .* eth0$'
         sbx_assert_match output "$output" 'peer-ok'
+}
+
+@test "20 concurrent containers on one network get 20 different addresses; nothing left" {
+        local i pids=() out=$SBX_T/conc
+        rm -f "$out".* "$SBX_T/conc-go"
+        # Each prints its address, then waits until all 20 have: all live at once.
+        for ((i = 0; i < 20; i++)); do
+                sbx_bg "$SBX_U1" "$out.$i" "$SBX_RUN" netpol -- sh -c 'grep -o "10\.213\.7\.[0-9]*" /proc/net/fib_trie | sort -u | grep -v "\.0$\|\.1$\|\.255$"; while [ ! -e "$0" ]; do sleep 0.05; done' "$SBX_T/conc-go"
+                pids+=("$SBX_BG_PID")
+        done
+        sbx_poll 30 outs_ready 20 "$out" || sbx_fail "not all 20 started:" "$(cat "$out".*.err)"
+        touch "$SBX_T/conc-go"
+        for i in "${pids[@]}"; do
+                sbx_wait_pid "$i" 30 || sbx_fail "run $i did not finish"
+        done
+        local addrs
+        addrs=$(cat "$out".*.out | sort)
+        [[ $(wc -l <<<"$addrs") -eq 20 ]] || sbx_fail "expected 20 addresses:" "$addrs" "$(cat "$out".*.err)"
+        [[ -z $(uniq -d <<<"$addrs") ]] || sbx_fail "an address was handed out twice:" "$addrs"
+}
+
+@test "a daemon restart keeps running containers' leases and veths (the sweep spares them)" {
+        local tok d2 ip
+        tok=$(sbx_token)
+        install -d -m 0755 "$SBX_T/run3"
+        start_d3() {
+                nsenter -t "$NET_HOLDER" -n env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+                        "$SBX_BUILD_DIR/sandboxd" --foreground --policy-dir "$SBX_T/policies" \
+                        --run-dir "$SBX_T/run3" --network-dir "$NET_DIR" --log-level debug \
+                        </dev/null >>"$SBX_T/sandboxd3.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+                d2=$!
+                sbx_register pid "$d2 $(sbx_pid_starttime "$d2")"
+                sbx_poll 10 test -S "$SBX_T/run3/sandboxd.sock" || sbx_fail "daemon 3 did not start"
+        }
+        start_d3
+        sbx_bg "$SBX_U1" "$SBX_T/k3-$tok" "$SBX_RUN" --socket "$SBX_T/run3/sandboxd.sock" \
+                --name "k3-$tok" netpol -- sh -c 'while :; do sleep 0.2; done; : 608.'"$tok"
+        local client=$SBX_BG_PID
+        sbx_poll 10 run3_has_lease || sbx_fail "no lease" "$(cat "$SBX_T/k3-$tok.err")"
+        ip=$(basename "$(find "$SBX_T/run3/net" -name '10.213.7.*' | head -1)")
+        kill -TERM "$d2"
+        sbx_wait_pid "$d2" 10 || sbx_fail "daemon 3 ignored SIGTERM"
+        start_d3
+        run sbx_ctl1 --socket "$SBX_T/run3/sandboxd.sock" info "k3-$tok"
+        sbx_assert_status 0
+        [[ -e $SBX_T/run3/net/network-lab/$ip && -n $(net_veths) && -n $(net_tables) ]] ||
+                sbx_fail "the restart swept a live container's network:" "$(net_describe)"
+        # Still reachable from another container of the (same) network.
+        run sbx_run1 --socket "$SBX_T/run3/sandboxd.sock" netpol -- "$(probe)" ping "$ip"
+        sbx_assert_status 0
+        run sbx_ctl1 --socket "$SBX_T/run3/sandboxd.sock" stop "k3-$tok"
+        sbx_wait_pid "$client" 15 || sbx_fail "did not stop"
+        sbx_poll 10 net_clean || sbx_fail "left after stop:" "$(net_describe)"
+        kill -TERM "$d2"
+        sbx_wait_pid "$d2" 10 || kill -KILL "$d2"
+        rm -rf "$SBX_T/run3"
 }
