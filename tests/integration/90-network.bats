@@ -70,6 +70,9 @@ setup_file() {
 
         net_file lab 'Bridge = sbxlab' 'Address = 10.213.7.1/24' 'NAT = yes' 'OutboundInterface = lan0'
         net_file tiny 'Bridge = sbxtiny' 'Address = 10.213.8.1/30'
+        # Its outbound interface does not exist: creation fails after the bridge.
+        net_file broken 'Bridge = sbxbroken' 'Address = 10.213.9.1/24' 'NAT = yes' 'OutboundInterface = nosuch0'
+        net_policy brokenpol 'Mode = network' 'Network = broken'
         net_policy netpol 'Mode = network' 'Network = lab'
         net_policy tinypol 'Mode = network' 'Network = tiny'
         net_policy ratepol 'Mode = network' 'Network = lab' 'IngressRate = 8M' 'EgressRate = 4M'
@@ -479,4 +482,13 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         kill -TERM "$d2"
         sbx_wait_pid "$d2" 10 || kill -KILL "$d2"
         rm -rf "$SBX_T/run3"
+}
+
+@test "a network that cannot be made whole is undone whole: no bridge, table or state left" {
+        run sbx_run1 brokenpol -- true
+        sbx_assert_status 125
+        sbx_assert_match output "$output" "network 'broken': cannot enable forwarding on nosuch0"
+        run dns ip link show sbxbroken
+        [[ $status -ne 0 ]] || sbx_fail "bridge sbxbroken left behind"
+        [[ -z $(net_tables) && -z $(net_leases) ]] || sbx_fail "left:" "$(net_describe)"
 }
