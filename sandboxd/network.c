@@ -130,6 +130,8 @@ static int remove_dir_contents(int dir_fd)
                 (void) close(fd);
                 return -ENOMEM;
         }
+        /* The duplicate shares DIR_FD's offset, which another walk may have moved. */
+        rewinddir(d);
         // cppcheck-suppress readdirCalled
         while ((de = readdir(d)))
                 if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)

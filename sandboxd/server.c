@@ -911,10 +911,16 @@ static void rediscover(struct server *s)
         closedir(d);
 }
 
-/* After a crash: veths, leases and networks of containers that are gone. */
+/* After a crash: veths, leases and networks of containers that are gone.
+ * Alive are the registered ones and any whose state socket is still there
+ * (rediscover() removed the dead ones; one that did not answer in time may
+ * still be running, and must keep its network). */
 static void sweep_networks(struct server *s)
 {
         cleanup_strv char **live = NULL;
+        char dir[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
 
         for (struct sbx_container *ct = s->reg.head; ct; ct = ct->next) {
                 char *n = strdup(ct->name);
@@ -922,6 +928,23 @@ static void sweep_networks(struct server *s)
                 if (!n || sbx_strv_consume(&live, n) < 0)
                         return;
         }
+        (void) snprintf(dir, sizeof(dir), "%s/containers", s->cfg->run_dir);
+        d = opendir(dir);
+        // cppcheck-suppress readdirCalled
+        while (d && (de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                char *name;
+
+                if (n <= 5 || strcmp(de->d_name + n - 5, ".sock") != 0)
+                        continue;
+                name = strndup(de->d_name, n - 5);
+                if (!name || sbx_strv_consume(&live, name) < 0) {
+                        closedir(d);
+                        return;
+                }
+        }
+        if (d)
+                closedir(d);
         (void) sbx_network_sweep(s->cfg->run_dir, live);
 }
 
