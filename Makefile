@@ -166,10 +166,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -fPIE,$(CPPFLAGS)) \
 	     $(PKG_CFLAGS)
-FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c sandboxd/seccomp.c $(LIB_SRCS)
+FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c sandboxd/seccomp.c $(LIB_SRCS) \
+	    sandboxd/netconf.c sandboxd/net-util.c
 fuzz:
 	@mkdir -p build-fuzz
-	for t in policy protocol; do \
+	for t in policy protocol netconf; do \
 		$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz-$$t tests/fuzz/fuzz-$$t.c $(FUZZ_SRCS) \
 			$(PKG_LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus-$$t; \
