@@ -372,6 +372,14 @@ static int prepare_network(struct sbx_network *n, const struct sbx_policy *p,
         if (asprintf(&n->scope, "network-%s", conf->name) < 0)
                 return -ENOMEM;
         scope_fd = openat(net_fd, n->scope, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        /* A directory without its .config and without leases is what a
+         * controller killed half-way through creating the network leaves:
+         * nobody uses it, so it is made again. */
+        if (scope_fd >= 0 && active_config(scope_fd, conf->name, &active) < 0 &&
+            sbx_lease_count(scope_fd) == 0) {
+                scope_fd = sbx_safe_close(scope_fd);
+                (void) network_teardown(net_fd, conf->name);
+        }
         if (scope_fd < 0) {
                 r = network_create(net_fd, conf, text, ret_error);
                 if (r < 0)
@@ -379,10 +387,9 @@ static int prepare_network(struct sbx_network *n, const struct sbx_policy *p,
                 created = true;
         } else {
                 /* In use: as it was created, even if the file changed since. */
-                r = active_config(scope_fd, conf->name, &active);
-                if (r < 0) {
+                if (!active) {
                         set_error(ret_error, "network '%s': its state is unreadable", conf->name);
-                        return r;
+                        return -EIO;
                 }
                 sbx_netconf_free(conf);
                 conf = TAKE_PTR(active);

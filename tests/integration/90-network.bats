@@ -492,3 +492,10 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ $status -ne 0 ]] || sbx_fail "bridge sbxbroken left behind"
         [[ -z $(net_tables) && -z $(net_leases) ]] || sbx_fail "left:" "$(net_describe)"
 }
+
+@test "a network directory left half-made (no .config, no lease) is made again, not a dead end" {
+        install -d -m 0700 "$SBX_T/run/net" "$SBX_T/run/net/network-lab"
+        run sbx_run1 netpol -- sh -c '"$0" ping 10.213.7.1 && echo gw-ok' "$(probe)"
+        sbx_assert_status 0
+        sbx_assert_match output "$output" 'gw-ok'
+}
