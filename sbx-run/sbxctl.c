@@ -414,11 +414,16 @@ static void print_network(const struct sbx_msg *m, bool first)
         printf("%s{\"name\":", first ? "" : ",");
         json_string(m->name);
         printf(",\"leases\":[");
-        for (size_t i = 0, k = 0; i < m->n_settings; i++)
-                if (strncmp(m->settings[i], "Lease=", 6) == 0) {
-                        printf("%s", k++ ? "," : "");
-                        json_string(m->settings[i] + 6);
-                }
+        for (size_t i = 0, k = 0; i < m->n_settings; i++) {
+                const char *l = m->settings[i], *sp = strchr(l, ' ');
+
+                if (strncmp(l, "Lease=", 6) != 0 || !sp)
+                        continue;
+                printf("%s{\"address\":\"%.*s\",\"container\":", k++ ? "," : "",
+                       (int) (sp - (l + 6)), l + 6);
+                json_string(sp + 1);
+                printf("}");
+        }
         printf("]");
         for (size_t i = 0; i < m->n_settings; i++) {
                 const char *eq = strchr(m->settings[i], '=');

@@ -317,6 +317,10 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         sbx_assert_status 0
         sbx_assert_match output "$output" 'State=active'
         sbx_assert_match output "$output" "Lease=10\\.213\\.7\\.[0-9]+ s-$tok"
+        run sbx_ctl1 network list --json
+        sbx_assert_status 0
+        python3 -c 'import json, sys; json.loads(sys.argv[1])' "$output" || sbx_fail "not JSON: $output"
+        sbx_assert_match output "$output" "\"leases\":\\[\\{\"address\":\"10\\.213\\.7\\.[0-9]+\",\"container\":\"s-$tok\"\\}\\]"
         # Another user sees the network, not the first user's container.
         run sbx_as "$SBX_U2" "$SBX_CTL" network info lab --json
         sbx_assert_status 0
