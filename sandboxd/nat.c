@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +14,8 @@
 #include "macro.h"
 #include "nat.h"
 #include "net-util.h"
+
+#define NFT_TIMEOUT_MS 10000
 
 static const char *nft_path(void)
 {
@@ -56,9 +59,21 @@ static int run_nft(const char *script, char **ret_output)
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
                 return -r;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
+        /* Bounded: the caller holds the networks' lock. */
+        for (int waited_ms = 0;; waited_ms++) {
+                pid_t p = waitpid(pid, &status, WNOHANG);
+
+                if (p == pid)
+                        break;
+                if (p < 0 && errno != EINTR)
                         return sbx_negerrno();
+                if (waited_ms >= NFT_TIMEOUT_MS) {
+                        (void) kill(pid, SIGKILL);
+                        (void) waitpid(pid, &status, 0);
+                        return -ETIMEDOUT;
+                }
+                (void) usleep(1000);
+        }
         if (ret_output) {
                 char buf[1024];
                 ssize_t n = pread(out, buf, sizeof(buf) - 1, 0);

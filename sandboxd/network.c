@@ -60,10 +60,16 @@ sbx_printf(2, 3) static int set_error(char **ret_error, const char *fmt, ...)
         return 0;
 }
 
-/* RUN_DIR/net, created if needed, locked (flock, released with the fd). */
-static int lock_net_dir(const char *run_dir, bool create)
+/* How long the daemon waits for the lock: it serves everyone from one
+ * thread, so a controller stuck while holding it must not stall it. */
+#define DAEMON_LOCK_TIMEOUT_MS 5000
+
+/* RUN_DIR/net, created if needed, locked (flock, released with the fd).
+ * TIMEOUT_MS < 0: wait as long as it takes (controllers); else -EBUSY after it. */
+static int lock_net_dir(const char *run_dir, bool create, int timeout_ms)
 {
         cleanup_free char *path = NULL;
+        double deadline = now_ms() + timeout_ms;
         int fd;
 
         if (asprintf(&path, "%s/net", run_dir) < 0)
@@ -73,13 +79,21 @@ static int lock_net_dir(const char *run_dir, bool create)
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return sbx_negerrno();
-        while (flock(fd, LOCK_EX) < 0)
-                if (errno != EINTR) {
-                        int r = sbx_negerrno();
+        while (flock(fd, timeout_ms < 0 ? LOCK_EX : LOCK_EX | LOCK_NB) < 0) {
+                int r = sbx_negerrno();
 
-                        (void) close(fd);
-                        return r;
+                if (r == -EINTR)
+                        continue;
+                if (r == -EWOULDBLOCK && now_ms() < deadline) {
+                        (void) usleep(10000);
+                        continue;
                 }
+                (void) close(fd);
+                if (r == -EWOULDBLOCK)
+                        return log_warning_errno(-EBUSY, "%s stayed locked for %d ms: %m", path,
+                                                 timeout_ms);
+                return r;
+        }
         return fd;
 }
 
@@ -366,7 +380,7 @@ static int prepare_network(struct sbx_network *n, const struct sbx_policy *p,
                 set_error(ret_error, "network '%s': %s", p->net.network, err ? err : strerror(-r));
                 return r;
         }
-        net_fd = lock_net_dir(n->run_dir, true);
+        net_fd = lock_net_dir(n->run_dir, true, -1);
         if (net_fd < 0)
                 return net_fd;
         if (asprintf(&n->scope, "network-%s", conf->name) < 0)
@@ -471,7 +485,7 @@ static int prepare_bridge(struct sbx_network *n, const struct sbx_policy *p, cha
                 mask = sbx_net_mask(prefix);
                 if (asprintf(&n->scope, "bridge-%s", p->net.bridge) < 0)
                         return -ENOMEM;
-                net_fd = lock_net_dir(n->run_dir, true);
+                net_fd = lock_net_dir(n->run_dir, true, -1);
                 if (net_fd < 0)
                         return net_fd;
                 r = lease_in(net_fd, n->scope, (pool & mask) + 1, (pool | ~mask) - 1, gw, prefix,
@@ -591,7 +605,7 @@ struct sbx_network *sbx_network_cleanup(struct sbx_network *n)
                 sbx_net_close(sk);
         }
         if (n->scope) {
-                cleanup_close int net_fd = lock_net_dir(n->run_dir, false);
+                cleanup_close int net_fd = lock_net_dir(n->run_dir, false, -1);
 
                 if (net_fd >= 0)
                         scope_release(net_fd, n->scope, n->container);
@@ -667,7 +681,7 @@ int sbx_network_remove_stale(const char *run_dir, const char *container)
                 (void) sbx_net_link_delete(sk, ifname);
                 sbx_net_close(sk);
         }
-        net_fd = lock_net_dir(run_dir, false);
+        net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
         if (net_fd < 0)
                 return net_fd == -ENOENT ? 0 : net_fd;
         scopes_foreach(net_fd, release_stale, (void *) container);
@@ -722,7 +736,7 @@ int sbx_network_sweep(const char *run_dir, char *const *live)
                 sbx_net_close(c.sk);
                 c.sk = NULL;
         }
-        net_fd = lock_net_dir(run_dir, false);
+        net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
         if (net_fd < 0)
                 return net_fd == -ENOENT ? 0 : net_fd;
         scopes_foreach(net_fd, sweep_scope, &c);
@@ -737,7 +751,7 @@ int sbx_network_destroy(const char *run_dir, const char *name)
 
         if (!sbx_policy_name_valid(name))
                 return -EINVAL;
-        net_fd = lock_net_dir(run_dir, false);
+        net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
         if (net_fd < 0)
                 return net_fd == -ENOENT ? -ENOENT : net_fd;
         if (asprintf(&dir, "network-%s", name) < 0)
@@ -821,12 +835,14 @@ static int describe(int net_fd, int dir_fd, const char *name, sbx_network_fn fn,
 int sbx_network_foreach(const char *run_dir, const char *network_dir, const char *only,
                         sbx_network_fn fn, void *userdata)
 {
-        cleanup_close int net_fd = lock_net_dir(run_dir, false);
+        cleanup_close int net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
         cleanup_close int dir_fd =
             network_dir ? open(network_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         cleanup_strv char **names = NULL;
         int fds[2] = {net_fd, dir_fd};
 
+        if (net_fd == -EBUSY)
+                return net_fd;
         if (only)
                 return describe(net_fd, dir_fd, only, fn, userdata);
         /* Defined (files) and active (run dir) networks, each once. */
