@@ -266,9 +266,11 @@ static int network_create(int net_fd, const struct sbx_netconf *conf, const char
         }
         if (conf->nat) {
                 uint32_t subnet = conf->address & sbx_net_mask(conf->prefix);
+                double t0 = now_ms();
 
                 r = sbx_nat_apply(conf->name, subnet, conf->prefix, conf->bridge, conf->outbound,
                                   &natmsg);
+                log_debug("network: nft in %.3f ms", now_ms() - t0);
                 if (r < 0) {
                         set_error(ret_error, "network '%s': cannot set up NAT with nft: %s",
                                   conf->name,

@@ -149,7 +149,7 @@ printf '  per launch, in the controller: lease %s ms, veth %s ms, eth0 address+r
         "$(field 'in' <(grep -o 'prepared .*' "$tmp/net-steady.log"))" \
         "$(field 'veth in' "$tmp/net-steady.log")" "$(field 'configured in' "$tmp/net-steady.log")" \
         "$(field 'removed in' "$tmp/net-steady.log")"
-printf '  first user, %s sequential runs: sbx-run %s ms (median, wall); creating the network %s ms; removing it %s ms (after EXITED)\n' \
+printf '  first user, %s sequential runs: sbx-run %s ms (median, wall); creating the network %s ms, of which nft %s ms; removing it %s ms (after EXITED)\n' \
         "$FRESH_ROUNDS" "$(awk '{ print $1 / 1000 }' "$tmp/fresh" | med)" \
         "$(field 'in' <(grep -o 'prepared .*' "$tmp/net-fresh.log"))" \
-        "$(field 'removed in' "$tmp/net-fresh.log")"
+        "$(field 'nft in' "$tmp/net-fresh.log")" "$(field 'removed in' "$tmp/net-fresh.log")"
