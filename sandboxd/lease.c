@@ -147,3 +147,67 @@ int sbx_lease_sweep(int dir_fd, sbx_lease_live_fn live, void *userdata)
 
         return r < 0 ? r : c.removed;
 }
+
+static bool claim_key_valid(const char *key)
+{
+        size_t n = strlen(key);
+
+        if (n == 0 || n > 64 || key[0] == '.')
+                return false;
+        return strspn(key, "0123456789abcdef:.") == n;
+}
+
+int sbx_claim_take(int dir_fd, const char *key, const char *owner)
+{
+        size_t len = strlen(owner);
+        char cur[OWNER_MAX];
+        int fd, r;
+
+        if (!claim_key_valid(key) || len == 0 || len >= OWNER_MAX)
+                return -EINVAL;
+        fd = openat(dir_fd, key, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0 && errno == EEXIST) {
+                r = read_owner(dir_fd, key, cur);
+                return r < 0 ? r : strcmp(cur, owner) == 0 ? 0 : -EEXIST;
+        }
+        if (fd < 0)
+                return sbx_negerrno();
+        r = sbx_write_all(fd, owner, len);
+        if (close(fd) < 0 && r >= 0)
+                r = sbx_negerrno();
+        if (r < 0)
+                (void) unlinkat(dir_fd, key, 0);
+        return r;
+}
+
+int sbx_claim_release(int dir_fd, const char *owner, sbx_lease_live_fn live, void *userdata)
+{
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3), left = 0;
+        struct dirent *de;
+        DIR *d;
+
+        if (fd < 0)
+                return sbx_negerrno();
+        d = fdopendir(fd);
+        if (!d) {
+                int r = sbx_negerrno();
+
+                (void) close(fd);
+                return r;
+        }
+        rewinddir(d);
+        // cppcheck-suppress readdirCalled
+        while ((de = readdir(d))) {
+                char cur[OWNER_MAX] = "";
+                bool drop;
+
+                if (!claim_key_valid(de->d_name) || read_owner(dir_fd, de->d_name, cur) < 0)
+                        continue;
+                drop = owner ? strcmp(cur, owner) == 0
+                             : cur[0] == '\0' || !live || !live(cur, userdata);
+                if (!drop || unlinkat(dir_fd, de->d_name, 0) < 0)
+                        left++;
+        }
+        closedir(d);
+        return left;
+}

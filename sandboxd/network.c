@@ -340,6 +340,50 @@ static int lease_in(int net_fd, const char *scope, uint32_t first, uint32_t last
         return 0;
 }
 
+/* RUN_DIR/net/macs: one claim per MAC address in use. The MAC derives from
+ * the container name, which the user picks: without the claim, a user could
+ * choose a name whose MAC is another container's and take its traffic on a
+ * shared bridge (the hash is not a secret). */
+#define MACS_DIR "macs"
+
+static void mac_key(const uint8_t mac[6], char ret[18])
+{
+        (void) snprintf(ret, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+                        mac[4], mac[5]);
+}
+
+static int mac_claim(int net_fd, const uint8_t mac[6], const char *container, char **ret_error)
+{
+        cleanup_close int fd = -1;
+        char key[18];
+        int r;
+
+        if (mkdirat(net_fd, MACS_DIR, 0700) < 0 && errno != EEXIST)
+                return sbx_negerrno();
+        fd = openat(net_fd, MACS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return sbx_negerrno();
+        mac_key(mac, key);
+        r = sbx_claim_take(fd, key, container);
+        if (r == -EEXIST)
+                set_error(ret_error,
+                          "the MAC address %s derived from the name '%s' is another running "
+                          "container's: choose another name",
+                          key, container);
+        return r;
+}
+
+/* Under the lock: OWNER's claim (OWNER NULL: those of containers LIVE says
+ * are gone); the directory goes with its last claim. */
+static void mac_release(int net_fd, const char *owner, sbx_lease_live_fn live, void *userdata)
+{
+        cleanup_close int fd =
+            openat(net_fd, MACS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+        if (fd >= 0 && sbx_claim_release(fd, owner, live, userdata) == 0)
+                (void) unlinkat(net_fd, MACS_DIR, AT_REMOVEDIR);
+}
+
 static struct sbx_network *network_free(struct sbx_network *n)
 {
         if (!n)
@@ -525,6 +569,16 @@ int sbx_network_prepare(const struct sbx_policy *p, const char *container, const
                 /* A lease taken before the failure is released by the callee. */
                 return r;
         }
+        {
+                cleanup_close int net_fd = lock_net_dir(run_dir, true, -1);
+
+                r = net_fd < 0 ? net_fd : mac_claim(net_fd, n->mac, container, ret_error);
+                if (r < 0) {
+                        if (net_fd >= 0 && n->scope)
+                                scope_release(net_fd, n->scope, container);
+                        return r;
+                }
+        }
         n->onlink = gateway_offlink(n->address, n->gateway);
         log_debug("network: prepared %s in %.3f ms", n->address, now_ms() - t0);
         *ret = TAKE_PTR(n);
@@ -606,11 +660,13 @@ struct sbx_network *sbx_network_cleanup(struct sbx_network *n)
                         log_warning_errno(r, "Cannot delete '%s', ignoring: %m", n->host_if);
                 sbx_net_close(sk);
         }
-        if (n->scope) {
+        {
                 cleanup_close int net_fd = lock_net_dir(n->run_dir, false, -1);
 
-                if (net_fd >= 0)
+                if (net_fd >= 0 && n->scope)
                         scope_release(net_fd, n->scope, n->container);
+                if (net_fd >= 0)
+                        mac_release(net_fd, n->container, NULL, NULL);
         }
         log_debug("network: removed in %.3f ms", now_ms() - t0);
         return network_free(n);
@@ -687,6 +743,7 @@ int sbx_network_remove_stale(const char *run_dir, const char *container)
         if (net_fd < 0)
                 return net_fd == -ENOENT ? 0 : net_fd;
         scopes_foreach(net_fd, release_stale, (void *) container);
+        mac_release(net_fd, container, NULL, NULL);
         return 0;
 }
 
@@ -742,6 +799,7 @@ int sbx_network_sweep(const char *run_dir, char *const *live)
         if (net_fd < 0)
                 return net_fd == -ENOENT ? 0 : net_fd;
         scopes_foreach(net_fd, sweep_scope, &c);
+        mac_release(net_fd, NULL, is_live, &c);
         return 0;
 }
 

@@ -210,6 +210,24 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ $output != "$mac1" ]] || sbx_fail "two names, one MAC: $output"
 }
 
+@test "a name whose MAC another container holds is refused (no MAC spoofing through a chosen name)" {
+        local tok mac
+        tok=$(sbx_token)
+        run sbx_run1 --name "mc-$tok" netpol -- cat /sys/class/net/eth0/address
+        sbx_assert_status 0
+        mac=$output
+        sbx_poll 10 net_clean || sbx_fail "left:" "$(net_describe)"
+        sbx_poll 10 container_gone "mc-$tok" || sbx_fail "mc-$tok still registered"
+        # As if a running container of another name held that MAC.
+        install -d -m 0700 "$SBX_T/run/net" "$SBX_T/run/net/macs"
+        printf 'someone-else' >"$SBX_T/run/net/macs/$mac"
+        run sbx_run1 --name "mc-$tok" netpol -- true
+        rm -f "$SBX_T/run/net/macs/$mac"
+        rmdir "$SBX_T/run/net/macs"
+        sbx_assert_status 125
+        sbx_assert_match output "$output" "the MAC address $mac derived from the name 'mc-$tok' is another running container's"
+}
+
 @test "Mode=network with NAT: a LAN host is reached and sees the masqueraded address" {
         local port=$((20000 + RANDOM % 20000)) out=$SBX_T/lan-peer
         rm -f "$out" "$out.ready"
@@ -352,7 +370,8 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ -n $(net_tables) ]] || sbx_fail "no NAT table"
         run "$SBX_CTL" network destroy lab
         sbx_assert_status 0
-        [[ -z $(net_tables) && -z $(net_bridges) && -z $(net_leases) ]] ||
+        # Only the running container's MAC claim stays (until it exits).
+        [[ -z $(net_tables) && -z $(net_bridges) && ! -e $SBX_T/run/net/network-lab ]] ||
                 sbx_fail "left after destroy:" "$(net_describe)"
         run "$SBX_CTL" network destroy lab
         sbx_assert_status 1

@@ -140,6 +140,32 @@ static void test_restart_and_sweep(void **state)
         assert_int_equal(sbx_lease_release(dir_fd, "b"), 1);
 }
 
+static bool owner_a_alive(const char *owner, void *userdata)
+{
+        (void) userdata;
+        return strcmp(owner, "a") == 0;
+}
+
+static void test_claims(void **state)
+{
+        (void) state;
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "a"), 0);
+        /* Taken again by its owner: fine; by anyone else: refused. */
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "a"), 0);
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "b"), -EEXIST);
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:02", "b"), 0);
+        assert_int_equal(sbx_claim_take(dir_fd, ".hidden", "b"), -EINVAL);
+        assert_int_equal(sbx_claim_take(dir_fd, "../x", "b"), -EINVAL);
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:03", ""), -EINVAL);
+        /* Claims are not leases. */
+        assert_int_equal(sbx_lease_count(dir_fd), 0);
+        /* Only "a" is alive: b's claim goes, a's stays. */
+        assert_int_equal(sbx_claim_release(dir_fd, NULL, owner_a_alive, NULL), 1);
+        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:02", "c"), 0);
+        assert_int_equal(sbx_claim_release(dir_fd, "c", NULL, NULL), 1);
+        assert_int_equal(sbx_claim_release(dir_fd, "a", NULL, NULL), 0);
+}
+
 static void test_bad_input(void **state)
 {
         uint32_t a;
@@ -219,6 +245,7 @@ int main(void)
             cmocka_unit_test_setup_teardown(test_acquire_release, setup, teardown),
             cmocka_unit_test_setup_teardown(test_restart_and_sweep, setup, teardown),
             cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+            cmocka_unit_test_setup_teardown(test_claims, setup, teardown),
             cmocka_unit_test(test_mac),
             cmocka_unit_test(test_ifname),
             cmocka_unit_test(test_ipv4),
