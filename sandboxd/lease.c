@@ -154,7 +154,7 @@ static bool claim_key_valid(const char *key)
 
         if (n == 0 || n > 64 || key[0] == '.')
                 return false;
-        return strspn(key, "0123456789abcdef:.") == n;
+        return strspn(key, "0123456789abcdefghijklmnopqrstuvwxyz:.") == n;
 }
 
 int sbx_claim_take(int dir_fd, const char *key, const char *owner)

@@ -33,8 +33,8 @@ int sbx_lease_foreach(int dir_fd, sbx_lease_fn fn, void *userdata);
 typedef bool (*sbx_lease_live_fn)(const char *owner, void *userdata);
 int sbx_lease_sweep(int dir_fd, sbx_lease_live_fn live, void *userdata);
 
-/* Claims: the same files for any unique KEY (a file name of [0-9a-f:.], not
- * starting with '.'), e.g. MAC addresses. Taking one another owner holds is
+/* Claims: the same files for any unique KEY (a file name of [0-9a-z:.], not
+ * starting with '.'), e.g. MAC addresses and interface names. Taking one another owner holds is
  * -EEXIST; taking one OWNER already holds succeeds. */
 int sbx_claim_take(int dir_fd, const char *key, const char *owner);
 /* Removes OWNER's claims (OWNER NULL: those whose owner LIVE says is gone, and

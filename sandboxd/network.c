@@ -340,11 +340,14 @@ static int lease_in(int net_fd, const char *scope, uint32_t first, uint32_t last
         return 0;
 }
 
-/* RUN_DIR/net/macs: one claim per MAC address in use. The MAC derives from
- * the container name, which the user picks: without the claim, a user could
+/* RUN_DIR/net/macs and RUN_DIR/net/links: one claim per MAC address and per
+ * host interface name in use. Both derive from the container name, which the
+ * user picks, and the hash is no secret: without the claims, a user could
  * choose a name whose MAC is another container's and take its traffic on a
- * shared bridge (the hash is not a secret). */
+ * shared bridge, or whose interface name is another's, which the failed
+ * start's clean-up would then delete. */
 #define MACS_DIR "macs"
+#define LINKS_DIR "links"
 
 static void mac_key(const uint8_t mac[6], char ret[18])
 {
@@ -352,36 +355,65 @@ static void mac_key(const uint8_t mac[6], char ret[18])
                         mac[4], mac[5]);
 }
 
-static int mac_claim(int net_fd, const uint8_t mac[6], const char *container, char **ret_error)
+static int claim(int net_fd, const char *dir, const char *key, const char *container)
 {
         cleanup_close int fd = -1;
+
+        if (mkdirat(net_fd, dir, 0700) < 0 && errno != EEXIST)
+                return sbx_negerrno();
+        fd = openat(net_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return sbx_negerrno();
+        return sbx_claim_take(fd, key, container);
+}
+
+static int claims_take(int net_fd, const struct sbx_network *n, char **ret_error)
+{
         char key[18];
         int r;
 
-        if (mkdirat(net_fd, MACS_DIR, 0700) < 0 && errno != EEXIST)
-                return sbx_negerrno();
-        fd = openat(net_fd, MACS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return sbx_negerrno();
-        mac_key(mac, key);
-        r = sbx_claim_take(fd, key, container);
+        mac_key(n->mac, key);
+        r = claim(net_fd, MACS_DIR, key, n->container);
         if (r == -EEXIST)
                 set_error(ret_error,
                           "the MAC address %s derived from the name '%s' is another running "
                           "container's: choose another name",
-                          key, container);
+                          key, n->container);
+        if (r < 0)
+                return r;
+        r = claim(net_fd, LINKS_DIR, n->host_if, n->container);
+        if (r == -EEXIST)
+                set_error(ret_error,
+                          "the interface name %s derived from the name '%s' is another running "
+                          "container's: choose another name",
+                          n->host_if, n->container);
         return r;
 }
 
-/* Under the lock: OWNER's claim (OWNER NULL: those of containers LIVE says
- * are gone); the directory goes with its last claim. */
-static void mac_release(int net_fd, const char *owner, sbx_lease_live_fn live, void *userdata)
+/* Under the lock: OWNER's claims in DIR (OWNER NULL: those of containers LIVE
+ * says are gone); the directory goes with its last claim. */
+static void claims_release(int net_fd, const char *dir, const char *owner, sbx_lease_live_fn live,
+                           void *userdata)
 {
-        cleanup_close int fd =
-            openat(net_fd, MACS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        cleanup_close int fd = openat(net_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
         if (fd >= 0 && sbx_claim_release(fd, owner, live, userdata) == 0)
-                (void) unlinkat(net_fd, MACS_DIR, AT_REMOVEDIR);
+                (void) unlinkat(net_fd, dir, AT_REMOVEDIR);
+}
+
+/* Is the host interface IFNAME CONTAINER's to delete? Yes if it holds the
+ * claim, or if nobody does (nothing running owns it). */
+static bool link_is_ours(int net_fd, const char *ifname, const char *container)
+{
+        cleanup_close int fd =
+            openat(net_fd, LINKS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int r;
+
+        if (fd < 0)
+                return true;
+        /* Taking it succeeds for its owner and for a free name; released below. */
+        r = sbx_claim_take(fd, ifname, container);
+        return r >= 0;
 }
 
 static struct sbx_network *network_free(struct sbx_network *n)
@@ -572,10 +604,14 @@ int sbx_network_prepare(const struct sbx_policy *p, const char *container, const
         {
                 cleanup_close int net_fd = lock_net_dir(run_dir, true, -1);
 
-                r = net_fd < 0 ? net_fd : mac_claim(net_fd, n->mac, container, ret_error);
+                r = net_fd < 0 ? net_fd : claims_take(net_fd, n, ret_error);
                 if (r < 0) {
                         if (net_fd >= 0 && n->scope)
                                 scope_release(net_fd, n->scope, container);
+                        if (net_fd >= 0) {
+                                claims_release(net_fd, MACS_DIR, container, NULL, NULL);
+                                claims_release(net_fd, LINKS_DIR, container, NULL, NULL);
+                        }
                         return r;
                 }
         }
@@ -665,8 +701,10 @@ struct sbx_network *sbx_network_cleanup(struct sbx_network *n)
 
                 if (net_fd >= 0 && n->scope)
                         scope_release(net_fd, n->scope, n->container);
-                if (net_fd >= 0)
-                        mac_release(net_fd, n->container, NULL, NULL);
+                if (net_fd >= 0) {
+                        claims_release(net_fd, MACS_DIR, n->container, NULL, NULL);
+                        claims_release(net_fd, LINKS_DIR, n->container, NULL, NULL);
+                }
         }
         log_debug("network: removed in %.3f ms", now_ms() - t0);
         return network_free(n);
@@ -735,15 +773,19 @@ int sbx_network_remove_stale(const char *run_dir, const char *container)
         struct nl_sock *sk = NULL;
 
         sbx_net_host_ifname(container, ifname);
-        if (sbx_net_open(&sk) >= 0) {
+        net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
+        if (net_fd == -ENOENT)
+                return 0;
+        /* Without the lock, do not touch a link another container may own. */
+        if (net_fd >= 0 && link_is_ours(net_fd, ifname, container) && sbx_net_open(&sk) >= 0) {
                 (void) sbx_net_link_delete(sk, ifname);
                 sbx_net_close(sk);
         }
-        net_fd = lock_net_dir(run_dir, false, DAEMON_LOCK_TIMEOUT_MS);
         if (net_fd < 0)
-                return net_fd == -ENOENT ? 0 : net_fd;
+                return net_fd;
         scopes_foreach(net_fd, release_stale, (void *) container);
-        mac_release(net_fd, container, NULL, NULL);
+        claims_release(net_fd, MACS_DIR, container, NULL, NULL);
+        claims_release(net_fd, LINKS_DIR, container, NULL, NULL);
         return 0;
 }
 
@@ -799,7 +841,8 @@ int sbx_network_sweep(const char *run_dir, char *const *live)
         if (net_fd < 0)
                 return net_fd == -ENOENT ? 0 : net_fd;
         scopes_foreach(net_fd, sweep_scope, &c);
-        mac_release(net_fd, NULL, is_live, &c);
+        claims_release(net_fd, MACS_DIR, NULL, is_live, &c);
+        claims_release(net_fd, LINKS_DIR, NULL, is_live, &c);
         return 0;
 }
 

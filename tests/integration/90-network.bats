@@ -210,22 +210,42 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         [[ $output != "$mac1" ]] || sbx_fail "two names, one MAC: $output"
 }
 
-@test "a name whose MAC another container holds is refused (no MAC spoofing through a chosen name)" {
-        local tok mac
+@test "a name whose MAC or interface name another container holds is refused (no spoofing, no deleting others' links)" {
+        local tok mac veth pid
         tok=$(sbx_token)
-        run sbx_run1 --name "mc-$tok" netpol -- cat /sys/class/net/eth0/address
-        sbx_assert_status 0
-        mac=$output
+        sbx_bg "$SBX_U1" "$SBX_T/mc-$tok" "$SBX_RUN" --name "mc-$tok" netpol -- sleep "609.$tok"
+        local client=$SBX_BG_PID
+        sbx_poll 10 sbx_is_running sleep "609.$tok" || sbx_fail "did not start" "$(cat "$SBX_T/mc-$tok.err")"
+        pid=$(sbx_pids_running sleep "609.$tok")
+        mac=$(nsenter -t "$pid" -n ip -o link show eth0 | grep -o 'link/ether [0-9a-f:]*' | awk '{ print $2 }')
+        veth=$(net_veths | head -1)
+        veth=${veth%@*}
+        [[ -n $mac && -n $veth ]] || sbx_fail "no MAC or veth: '$mac' '$veth'"
+        run sbx_ctl1 stop "mc-$tok"
+        sbx_wait_pid "$client" 15 || sbx_fail "did not stop"
         sbx_poll 10 net_clean || sbx_fail "left:" "$(net_describe)"
         sbx_poll 10 container_gone "mc-$tok" || sbx_fail "mc-$tok still registered"
-        # As if a running container of another name held that MAC.
+        # As if a running container of another name held that MAC, then that link name.
+        # (The failed starts remove claim directories they leave empty.)
         install -d -m 0700 "$SBX_T/run/net" "$SBX_T/run/net/macs"
         printf 'someone-else' >"$SBX_T/run/net/macs/$mac"
         run sbx_run1 --name "mc-$tok" netpol -- true
         rm -f "$SBX_T/run/net/macs/$mac"
-        rmdir "$SBX_T/run/net/macs"
         sbx_assert_status 125
         sbx_assert_match output "$output" "the MAC address $mac derived from the name 'mc-$tok' is another running container's"
+        # The other container's link, with that name: it must survive the refusal.
+        install -d -m 0700 "$SBX_T/run/net/links"
+        printf 'someone-else' >"$SBX_T/run/net/links/$veth"
+        dns ip link add name "$veth" type veth peer name mcpeer0
+        run sbx_run1 --name "mc-$tok" netpol -- true
+        local survived=0
+        dns ip link show "$veth" >/dev/null 2>&1 && survived=1
+        dns ip link del "$veth" 2>/dev/null || true
+        rm -f "$SBX_T/run/net/links/$veth"
+        rmdir "$SBX_T/run/net/macs" "$SBX_T/run/net/links" 2>/dev/null || true
+        sbx_assert_status 125
+        sbx_assert_match output "$output" "the interface name $veth derived from the name 'mc-$tok' is another running container's"
+        ((survived)) || sbx_fail "the refused start deleted the other container's $veth"
 }
 
 @test "Mode=network with NAT: a LAN host is reached and sees the masqueraded address" {
