@@ -79,7 +79,7 @@ setup_file() {
         net_policy nonepol 'Mode = none'
         net_policy brpool 'Mode = bridge' 'Bridge = brtest' 'AddressPool = 10.9.0.0/24' 'Gateway = 10.9.0.1'
         net_policy brstatic 'Mode = bridge' 'Bridge = brtest' 'Address = 10.9.0.77/24'
-        net_policy brstatic6 'Mode = bridge' 'Bridge = brtest' 'Address = fd00:9::77/64'
+        net_policy brstatic6 'Mode = bridge' 'Bridge = brtest' 'Address = fd00:9::77/64' 'Gateway = fd00:9::50'
         net_policy brmissing 'Mode = bridge' 'Bridge = nosuchbr' 'Address = 10.9.0.78/24'
         net_policy nonet 'Mode = network' 'Network = nosuchnet'
         # Only the second user may use this one: the first can't reach its bridge.
@@ -464,10 +464,12 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         sbx_wait_pid "$client" 15 || sbx_fail "did not stop"
 }
 
-@test "Mode=bridge: a static IPv6 Address= (no duplicate address detection delay), a peer reached" {
-        run sbx_run1 brstatic6 -- sh -c 'cat /proc/net/if_inet6; "$0" ping fd00:9::50 && echo peer-ok' "$(probe)"
+@test "Mode=bridge: a static IPv6 Address= and Gateway= (no duplicate address detection delay), a peer reached" {
+        run sbx_run1 brstatic6 -- sh -c 'cat /proc/net/if_inet6 /proc/net/ipv6_route; "$0" ping fd00:9::50 && echo peer-ok' "$(probe)"
         sbx_assert_status 0
         sbx_assert_match output "$output" '^fd000009000000000000000000000077 .* eth0$'
+        # The default route (::/0) via Gateway=.
+        sbx_assert_match output "$output" '^0{32} 00 0{32} 00 fd000009000000000000000000000050 .* eth0$'
         sbx_assert_match output "$output" 'peer-ok'
 }
 
