@@ -203,6 +203,7 @@ install: all
 	install -D -m 0755 $(B)/sandboxd-controller \
 		$(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-controller
 	install -d -m 0755 $(INSTALL_POLDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lxsandbox/networks
 	@for f in $(INSTALL_POLICIES); do \
 		t="$(INSTALL_POLDIR)/$${f##*/}"; \
 		if [ -e "$$t" ]; then \
