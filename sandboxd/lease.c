@@ -157,7 +157,7 @@ static bool claim_key_valid(const char *key)
         return strspn(key, "0123456789abcdefghijklmnopqrstuvwxyz:.") == n;
 }
 
-int sbx_claim_take(int dir_fd, const char *key, const char *owner)
+int sbx_lease_claim(int dir_fd, const char *key, const char *owner)
 {
         size_t len = strlen(owner);
         char cur[OWNER_MAX];
@@ -180,7 +180,7 @@ int sbx_claim_take(int dir_fd, const char *key, const char *owner)
         return r;
 }
 
-int sbx_claim_release(int dir_fd, const char *owner, sbx_lease_live_fn live, void *userdata)
+int sbx_lease_unclaim(int dir_fd, const char *owner, sbx_lease_live_fn live, void *userdata)
 {
         int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3), left = 0;
         struct dirent *de;

@@ -36,7 +36,7 @@ int sbx_lease_sweep(int dir_fd, sbx_lease_live_fn live, void *userdata);
 /* Claims: the same files for any unique KEY (a file name of [0-9a-z:.], not
  * starting with '.'), e.g. MAC addresses and interface names. Taking one another owner holds is
  * -EEXIST; taking one OWNER already holds succeeds. */
-int sbx_claim_take(int dir_fd, const char *key, const char *owner);
+int sbx_lease_claim(int dir_fd, const char *key, const char *owner);
 /* Removes OWNER's claims (OWNER NULL: those whose owner LIVE says is gone, and
  * unwritten ones); returns how many are left. */
-int sbx_claim_release(int dir_fd, const char *owner, sbx_lease_live_fn live, void *userdata);
+int sbx_lease_unclaim(int dir_fd, const char *owner, sbx_lease_live_fn live, void *userdata);

@@ -364,7 +364,7 @@ static int claim(int net_fd, const char *dir, const char *key, const char *conta
         fd = openat(net_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return sbx_negerrno();
-        return sbx_claim_take(fd, key, container);
+        return sbx_lease_claim(fd, key, container);
 }
 
 static int claims_take(int net_fd, const struct sbx_network *n, char **ret_error)
@@ -397,7 +397,7 @@ static void claims_release(int net_fd, const char *dir, const char *owner, sbx_l
 {
         cleanup_close int fd = openat(net_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
-        if (fd >= 0 && sbx_claim_release(fd, owner, live, userdata) == 0)
+        if (fd >= 0 && sbx_lease_unclaim(fd, owner, live, userdata) == 0)
                 (void) unlinkat(net_fd, dir, AT_REMOVEDIR);
 }
 
@@ -412,7 +412,7 @@ static bool link_is_ours(int net_fd, const char *ifname, const char *container)
         if (fd < 0)
                 return true;
         /* Taking it succeeds for its owner and for a free name; released below. */
-        r = sbx_claim_take(fd, ifname, container);
+        r = sbx_lease_claim(fd, ifname, container);
         return r >= 0;
 }
 

@@ -149,21 +149,21 @@ static bool owner_a_alive(const char *owner, void *userdata)
 static void test_claims(void **state)
 {
         (void) state;
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "a"), 0);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:01", "a"), 0);
         /* Taken again by its owner: fine; by anyone else: refused. */
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "a"), 0);
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:01", "b"), -EEXIST);
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:02", "b"), 0);
-        assert_int_equal(sbx_claim_take(dir_fd, ".hidden", "b"), -EINVAL);
-        assert_int_equal(sbx_claim_take(dir_fd, "../x", "b"), -EINVAL);
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:03", ""), -EINVAL);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:01", "a"), 0);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:01", "b"), -EEXIST);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:02", "b"), 0);
+        assert_int_equal(sbx_lease_claim(dir_fd, ".hidden", "b"), -EINVAL);
+        assert_int_equal(sbx_lease_claim(dir_fd, "../x", "b"), -EINVAL);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:03", ""), -EINVAL);
         /* Claims are not leases. */
         assert_int_equal(sbx_lease_count(dir_fd), 0);
         /* Only "a" is alive: b's claim goes, a's stays. */
-        assert_int_equal(sbx_claim_release(dir_fd, NULL, owner_a_alive, NULL), 1);
-        assert_int_equal(sbx_claim_take(dir_fd, "02:00:00:00:00:02", "c"), 0);
-        assert_int_equal(sbx_claim_release(dir_fd, "c", NULL, NULL), 1);
-        assert_int_equal(sbx_claim_release(dir_fd, "a", NULL, NULL), 0);
+        assert_int_equal(sbx_lease_unclaim(dir_fd, NULL, owner_a_alive, NULL), 1);
+        assert_int_equal(sbx_lease_claim(dir_fd, "02:00:00:00:00:02", "c"), 0);
+        assert_int_equal(sbx_lease_unclaim(dir_fd, "c", NULL, NULL), 1);
+        assert_int_equal(sbx_lease_unclaim(dir_fd, "a", NULL, NULL), 0);
 }
 
 static void test_bad_input(void **state)
