@@ -93,7 +93,7 @@ void sbx_net_close(struct nl_sock *sk)
                 nl_socket_free(sk);
 }
 
-int sbx_net_open_in(pid_t pid, struct nl_sock **ret)
+int sbx_net_open_in(pid_t pid, const char *const *sysctls, struct nl_sock **ret)
 {
         cleanup_close int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         cleanup_close int target = -1;
@@ -107,7 +107,8 @@ int sbx_net_open_in(pid_t pid, struct nl_sock **ret)
         if (setns(target, CLONE_NEWNET) < 0)
                 return sbx_negerrno();
         r = sbx_net_open(ret);
-        (void) sbx_net_sysctl_write("net/ipv4/ping_group_range", "0 2147483647");
+        for (size_t i = 0; sysctls && sysctls[i] && sysctls[i + 1]; i += 2)
+                (void) sbx_net_sysctl_write(sysctls[i], sysctls[i + 1]);
         /* Back home, or this process would work in the sandbox's namespace. */
         if (setns(self, CLONE_NEWNET) < 0) {
                 r2 = sbx_negerrno();

@@ -15,10 +15,10 @@ struct nl_sock;
 int sbx_net_open(struct nl_sock **ret);
 /* A NETLINK_ROUTE socket in the network namespace of PID: we enter it only
  * for the socket() call and return to ours; the socket stays bound to PID's.
- * While there, unprivileged ICMP echo sockets are allowed for every group
- * (net.ipv4.ping_group_range, as Docker does): it concerns that namespace
- * only, and a sandbox has no CAP_NET_RAW for ping otherwise. */
-int sbx_net_open_in(pid_t pid, struct nl_sock **ret);
+ * While there, writes SYSCTLS ("path", "value" pairs under /proc/sys, NULL
+ * terminated; failures ignored): /proc/sys/net shows the namespace of the
+ * process that opens it. */
+int sbx_net_open_in(pid_t pid, const char *const *sysctls, struct nl_sock **ret);
 void sbx_net_close(struct nl_sock *sk);
 
 /* ifindex of NAME, -ENODEV if none. With ret_is_bridge, whether it is a bridge. */

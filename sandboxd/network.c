@@ -621,6 +621,22 @@ int sbx_network_prepare(const struct sbx_policy *p, const char *container, const
         return 0;
 }
 
+/* Written in the sandbox's namespace before eth0 comes up. Unprivileged ICMP
+ * echo sockets for every group (as Docker does): the namespace is the
+ * sandbox's alone, and it has no CAP_NET_RAW for ping otherwise. No IPv6
+ * router advertisements or address autoconfiguration: eth0 has the addresses
+ * and routes the policy or the network gives, not what a router on an
+ * admin's bridge would add. */
+static const char *const inside_sysctls[] = {
+    "net/ipv4/ping_group_range",
+    "0 2147483647",
+    "net/ipv6/conf/eth0/accept_ra",
+    "0",
+    "net/ipv6/conf/eth0/autoconf",
+    "0",
+    NULL,
+};
+
 int sbx_network_attach(struct sbx_network *n, pid_t pid, char **ret_error)
 {
         struct nl_sock *host = NULL, *in = NULL;
@@ -648,7 +664,7 @@ int sbx_network_attach(struct sbx_network *n, pid_t pid, char **ret_error)
                 return r;
         }
         t1 = now_ms();
-        r = sbx_net_open_in(pid, &in);
+        r = sbx_net_open_in(pid, inside_sysctls, &in);
         if (r < 0) {
                 set_error(ret_error, "cannot enter the sandbox's network namespace: %s",
                           strerror(-r));

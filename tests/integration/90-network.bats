@@ -465,9 +465,11 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
 }
 
 @test "Mode=bridge: a static IPv6 Address= and Gateway= (no duplicate address detection delay), a peer reached" {
-        run sbx_run1 brstatic6 -- sh -c 'cat /proc/net/if_inet6 /proc/net/ipv6_route; "$0" ping fd00:9::50 && echo peer-ok' "$(probe)"
+        run sbx_run1 brstatic6 -- sh -c 'cat /proc/net/if_inet6 /proc/net/ipv6_route; echo "ra=$(cat /proc/sys/net/ipv6/conf/eth0/accept_ra) autoconf=$(cat /proc/sys/net/ipv6/conf/eth0/autoconf)"; "$0" ping fd00:9::50 && echo peer-ok' "$(probe)"
         sbx_assert_status 0
         sbx_assert_match output "$output" '^fd000009000000000000000000000077 .* eth0$'
+        # Only what the policy says: no router advertisements from the bridge.
+        sbx_assert_match output "$output" '^ra=0 autoconf=0$'
         # The default route (::/0) via Gateway=.
         sbx_assert_match output "$output" '^0{32} 00 0{32} 00 fd000009000000000000000000000050 .* eth0$'
         sbx_assert_match output "$output" 'peer-ok'
