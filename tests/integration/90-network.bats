@@ -88,13 +88,17 @@ setup_file() {
 }
 
 teardown_file() {
-        sbx_teardown_file
-        local pid
+        local pid rc=0
+        # The namespaces go whatever sbx_teardown_file says: with their
+        # holders, everything made in them (bridges, veths, nft tables).
+        sbx_teardown_file || rc=$?
         for pid in ${NET_HOLDER:-} ${NET_LAN:-}; do
                 kill -KILL "$pid" 2>/dev/null || true
         done
-        [[ -n ${NET_DIR:-} && -d $NET_DIR ]] && rm -rf --one-file-system "$NET_DIR"
-        return 0
+        if [[ -n ${NET_DIR:-} && -d $NET_DIR ]]; then
+                rm -rf --one-file-system "$NET_DIR"
+        fi
+        return "$rc"
 }
 
 setup() { sbx_setup; }
