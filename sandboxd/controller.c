@@ -205,23 +205,28 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 }
                 s->cgroup_ns = true;
         }
-        /* A bridge's existence, a virtual network on first use, a lease: before
-         * clone, so a refusal (pool exhausted, no such bridge) costs no sandbox. */
-        if (s->policy->network_mode == SBX_NETWORK_BRIDGE ||
-            s->policy->network_mode == SBX_NETWORK_NETWORK) {
-                cleanup_free char *nerr = NULL;
-
-                r = c->run_dir
-                        ? sbx_network_prepare(s->policy, s->name, c->run_dir,
-                                              c->network_dir ? c->network_dir : "/nonexistent",
-                                              &c->net, &nerr)
-                        : -EINVAL;
-                if (r < 0) {
-                        reply_error(c, r, SBX_ERR_SETUP, nerr ? nerr : "cannot set up the network");
-                        return r;
-                }
-        }
         return 0;
+}
+
+/* A bridge's existence, a virtual network on first use, a lease: before
+ * clone, so a refusal (pool exhausted, no such bridge) costs no sandbox; and
+ * after the state socket exists, so a daemon restarting meanwhile counts us
+ * as alive and its sweep leaves our lease alone. */
+static int prepare_network(struct controller *c)
+{
+        const struct sbx_policy *p = c->sb.policy;
+        cleanup_free char *err = NULL;
+        int r;
+
+        if (p->network_mode != SBX_NETWORK_BRIDGE && p->network_mode != SBX_NETWORK_NETWORK)
+                return 0;
+        r = c->run_dir ? sbx_network_prepare(p, c->sb.name, c->run_dir,
+                                             c->network_dir ? c->network_dir : "/nonexistent",
+                                             &c->net, &err)
+                       : -EINVAL;
+        if (r < 0)
+                reply_error(c, r, SBX_ERR_SETUP, err ? err : "cannot set up the network");
+        return r;
 }
 
 static void kill_init(struct controller *c, int sig);
@@ -888,6 +893,9 @@ int sbx_controller_run(int ctl_fd, const char *run_dir, const char *network_dir)
         }
         c.start_time = (uint64_t) time(NULL);
         listen_for_daemon(&c, run_dir);
+        r = prepare_network(&c);
+        if (r < 0)
+                goto out;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
