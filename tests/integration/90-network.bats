@@ -81,6 +81,9 @@ setup_file() {
         net_policy brstatic 'Mode = bridge' 'Bridge = brtest' 'Address = 10.9.0.77/24'
         net_policy brstatic6 'Mode = bridge' 'Bridge = brtest' 'Address = fd00:9::77/64' 'Gateway = fd00:9::50'
         net_policy brmissing 'Mode = bridge' 'Bridge = nosuchbr' 'Address = 10.9.0.78/24'
+        net_policy brnotbridge 'Mode = bridge' 'Bridge = lan0' 'Address = 10.9.0.78/24'
+        # A pool in the upper half of the bridge's /24, its gateway outside the pool's /25.
+        net_policy brhalf 'Mode = bridge' 'Bridge = brtest' 'AddressPool = 10.9.0.128/25' 'Gateway = 10.9.0.1'
         net_policy nonet 'Mode = network' 'Network = nosuchnet'
         # Only the second user may use this one: the first can't reach its bridge.
         net_policy u2only 'Mode = bridge' 'Bridge = brtest' 'Address = 10.9.0.79/24'
@@ -549,4 +552,15 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
         run sbx_run1 netpol -- sh -c '"$0" ping 10.213.7.1 && echo gw-ok' "$(probe)"
         sbx_assert_status 0
         sbx_assert_match output "$output" 'gw-ok'
+}
+
+@test "Mode=bridge: a gateway outside the pool's prefix is on-link; an interface that is not a bridge is refused" {
+        run sbx_run1 brhalf -- sh -c 'ip -4 -o addr show dev eth0; ip route show default; "$0" ping 10.9.0.1 && echo gw-ok' "$(probe)"
+        sbx_assert_status 0
+        sbx_assert_match output "$output" 'inet 10\.9\.0\.129/25'
+        sbx_assert_match output "$output" 'default via 10\.9\.0\.1 dev eth0 .*onlink'
+        sbx_assert_match output "$output" 'gw-ok'
+        run sbx_run1 brnotbridge -- true
+        sbx_assert_status 125
+        sbx_assert_match output "$output" "'lan0' is not a bridge"
 }
