@@ -106,7 +106,15 @@ teardown_file() {
 
 setup() { sbx_setup; }
 teardown() {
-        local errors=0
+        local errors=0 pid
+        # The extra daemons of the crash and restart tests, even if they failed.
+        if [[ -f $SBX_T/extra-daemons ]]; then
+                while read -r pid; do
+                        kill -TERM "$pid" 2>/dev/null || continue
+                        sbx_wait_pid "$pid" 10 || kill -KILL "$pid" 2>/dev/null || true
+                done <"$SBX_T/extra-daemons"
+                rm -f "$SBX_T/extra-daemons"
+        fi
         # Nothing of any container may be left in the daemon's namespace.
         if ! sbx_poll 10 net_clean; then
                 echo "network leftovers:"
@@ -416,6 +424,7 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
                 --run-dir "$SBX_T/run2" --network-dir "$NET_DIR" --log-level debug \
                 </dev/null >>"$SBX_T/sandboxd2.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
         d2=$!
+        echo "$d2" >>"$SBX_T/extra-daemons"
         sbx_register pid "$d2 $(sbx_pid_starttime "$d2")"
         sbx_poll 10 test -S "$SBX_T/run2/sandboxd.sock" || sbx_fail "second daemon did not start"
         sbx_bg "$SBX_U1" "$SBX_T/c-$tok" "$SBX_RUN" --socket "$SBX_T/run2/sandboxd.sock" \
@@ -437,6 +446,7 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
                 --run-dir "$SBX_T/run2" --network-dir "$NET_DIR" --log-level debug \
                 </dev/null >>"$SBX_T/sandboxd2.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
         d2=$!
+        echo "$d2" >>"$SBX_T/extra-daemons"
         sbx_register pid "$d2 $(sbx_pid_starttime "$d2")"
         sbx_poll 10 test -S "$SBX_T/run2/sandboxd.sock" || sbx_fail "restarted daemon did not start"
         # The sweep runs right after the daemon starts listening.
@@ -511,6 +521,8 @@ run2_net_empty() { [[ -z $(find "$SBX_T/run2/net" -mindepth 1 2>/dev/null) ]]; }
                         --run-dir "$SBX_T/run3" --network-dir "$NET_DIR" --log-level debug \
                         </dev/null >>"$SBX_T/sandboxd3.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
                 d2=$!
+                echo "$d2" >>"$SBX_T/extra-daemons"
+        echo "$d2" >>"$SBX_T/extra-daemons"
                 sbx_register pid "$d2 $(sbx_pid_starttime "$d2")"
                 sbx_poll 10 test -S "$SBX_T/run3/sandboxd.sock" || sbx_fail "daemon 3 did not start"
         }
