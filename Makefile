@@ -24,6 +24,7 @@ WERROR   ?= -Werror
 CPPFLAGS += -D_GNU_SOURCE -Ilib -iquote sandboxd \
             -DSBX_POLICY_DIR='"$(SYSCONFDIR)/lxsandbox/policies"' \
             -DSBX_RUN_DIR='"$(RUNDIR)"' \
+            -DSBX_NETWORK_DIR='"$(SYSCONFDIR)/lxsandbox/networks"' \
             -DSBX_LIBEXEC_DIR='"$(LIBEXECDIR)/lxsandbox"'
 ifeq ($(SANITIZE),1)
 CFLAGS   ?= -O1 -g
@@ -150,7 +151,7 @@ analyze:
 # ---- dependencies -----------------------------------------------------------
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-ng-dev libinih-dev libnl-3-dev \
             libnl-route-3-dev libpam0g-dev libcmocka-dev bats bubblewrap util-linux iproute2 \
-            procps valgrind python3 passwd qemu-system-x86 cpio
+            procps valgrind python3 passwd qemu-system-x86 cpio nftables
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -205,10 +206,11 @@ FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined $(filter-out -fPIE,$(CPPFLAGS)) \
 	     $(PKG_CFLAGS)
-FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c sandboxd/seccomp.c $(LIB_SRCS)
+FUZZ_SRCS = tests/fuzz/fuzz-targets.c sandboxd/policy.c sandboxd/seccomp.c $(LIB_SRCS) \
+	    sandboxd/netconf.c sandboxd/net-util.c
 fuzz:
 	@mkdir -p build-fuzz
-	for t in policy protocol; do \
+	for t in policy protocol netconf; do \
 		$(FUZZ_CC) $(FUZZ_FLAGS) -o build-fuzz/fuzz-$$t tests/fuzz/fuzz-$$t.c $(FUZZ_SRCS) \
 			$(PKG_LIBS) || exit 1; \
 		mkdir -p build-fuzz/corpus-$$t; \
@@ -244,6 +246,7 @@ install: all
 	install -D -m 0755 $(B)/sandboxd-reaper $(DESTDIR)$(LIBEXECDIR)/lxsandbox/sandboxd-reaper
 	install -D -m 0644 $(B)/pam_lxsandbox.so $(DESTDIR)$(PAMDIR)/pam_lxsandbox.so
 	install -d -m 0755 $(INSTALL_POLDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/lxsandbox/networks
 	@for f in $(INSTALL_POLICIES); do \
 		t="$(INSTALL_POLDIR)/$${f##*/}"; \
 		if [ -e "$$t" ]; then \

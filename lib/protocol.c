@@ -74,6 +74,7 @@ static const struct attr_spec attr_specs[SBX_A_COUNT] = {
     [SBX_A_NS_FLAGS] = U32,
     [SBX_A_SESSIONS] = U32,
     [SBX_A_PEER_PID] = U32,
+    [SBX_A_NET_STATS] = {KIND_BINARY, sizeof(struct sbx_wire_net_stats), true},
 };
 
 #define A(x) (1ull << SBX_A_##x)
@@ -111,7 +112,8 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
                            A(STATE)},
     [SBX_MSG_CTL_STOP] = {"CTL_STOP", 0, 0},
     [SBX_MSG_STATS] = {"STATS", A(NAME), A(NAME)},
-    [SBX_MSG_STATS_REPLY] = {"STATS_REPLY", A(STATS) | A(CPU_PERCPU), A(STATS)},
+    /* STATS or NET_STATS or both: checked in sbx_msg_decode(). */
+    [SBX_MSG_STATS_REPLY] = {"STATS_REPLY", A(STATS) | A(CPU_PERCPU) | A(NET_STATS), 0},
     [SBX_MSG_CTL_STATS] = {"CTL_STATS", 0, 0},
     [SBX_MSG_SET] = {"SET", A(NAME) | A(SETTINGS), A(NAME) | A(SETTINGS)},
     [SBX_MSG_SET_REPLY] = {"SET_REPLY", A(SETTINGS), A(SETTINGS)},
@@ -127,6 +129,10 @@ static const struct msg_spec msg_specs[SBX_MSG_TYPE_END] = {
                                    A(START_TIME),
                                A(NAME) | A(USER) | A(PEER_PID)},
     [SBX_MSG_LOGIN_ENTER] = {"LOGIN_ENTER", A(USER), A(USER)},
+    [SBX_MSG_NETWORK_LIST] = {"NETWORK_LIST", 0, 0},
+    [SBX_MSG_NETWORK_INFO] = {"NETWORK_INFO", A(NAME), A(NAME)},
+    [SBX_MSG_NETWORK_DESTROY] = {"NETWORK_DESTROY", A(NAME), A(NAME)},
+    [SBX_MSG_NETWORK] = {"NETWORK", A(NAME) | A(SETTINGS), A(NAME) | A(SETTINGS)},
 };
 
 static const char *const err_names[SBX_ERR_COUNT] = {
@@ -323,6 +329,9 @@ static int decode_attr(struct sbx_msg *m, struct nlattr *nla)
                             (m->stats.cgroup_version != 1 && m->stats.cgroup_version != 2))
                                 return -EBADMSG;
                         return 0;
+                case SBX_A_NET_STATS:
+                        memcpy(&m->net_stats, d, sizeof(m->net_stats));
+                        return 0;
                 case SBX_A_CPU_PERCPU:
                         /* Attribute data is only 4-byte aligned: copy. */
                         if (len == 0 || len % 8 != 0)
@@ -407,6 +416,12 @@ int sbx_msg_decode(void *buf, size_t len, struct sbx_msg *ret)
                         goto fail;
                 r = -EBADMSG;
         }
+        /* A stats reply has its cgroup's figures (per-CPU ones only with
+         * them), its network's, or both. */
+        if (m.type == SBX_MSG_STATS_REPLY &&
+            (!(m.present & (A(STATS) | A(NET_STATS))) ||
+             ((m.present & A(CPU_PERCPU)) && !(m.present & A(STATS)))))
+                goto fail;
         /* Trailing bytes that do not form an attribute. */
         if (rem != 0 || (m.present & spec->required) != spec->required)
                 goto fail;

@@ -56,6 +56,11 @@ enum sbx_msg_type {
         SBX_MSG_LOGIN_SESSIONS, /* [USER] -> LOGIN_SESSION..., OK */
         SBX_MSG_LOGIN_SESSION,  /* NAME USER PEER_PID [SERVICE TTY RHOST] START_TIME */
         SBX_MSG_LOGIN_ENTER,    /* USER -> LOGIN_JOINED (no session; the container must exist) */
+        /* virtual networks (client -> daemon); replies: NETWORK per network, then OK */
+        SBX_MSG_NETWORK_LIST,
+        SBX_MSG_NETWORK_INFO,    /* NAME */
+        SBX_MSG_NETWORK_DESTROY, /* NAME; root only; reply OK */
+        SBX_MSG_NETWORK,         /* NAME SETTINGS: "Key=Value" lines */
         SBX_MSG_TYPE_END,
 };
 
@@ -95,6 +100,7 @@ enum sbx_attr {
         SBX_A_NS_FLAGS,    /* u32: CLONE_NEW* of a login container, for setns() */
         SBX_A_SESSIONS,    /* u32: open sessions of a login container */
         SBX_A_PEER_PID,    /* u32: the login process a session is bound to */
+        SBX_A_NET_STATS,   /* binary: struct sbx_wire_net_stats */
         SBX_A_COUNT,
 };
 
@@ -147,6 +153,12 @@ struct sbx_wire_stats {
         uint64_t io_read_bytes, io_write_bytes;
 };
 
+/* SBX_A_NET_STATS: the counters of a container's eth0, as seen from inside
+ * (read from the host end of its veth, whose rx is the container's tx). */
+struct sbx_wire_net_stats {
+        uint64_t rx_bytes, rx_packets, tx_bytes, tx_packets;
+};
+
 struct sbx_wire_hdr {
         uint32_t version;
 };
@@ -180,6 +192,7 @@ struct sbx_msg {
         size_t n_settings;
         const char *user, *service, *tty, *rhost;
         uint32_t ns_flags, sessions, peer_pid;
+        struct sbx_wire_net_stats net_stats;
 
         void *buf;
 };

@@ -19,10 +19,11 @@ int main(int argc, char **argv)
             {"log-level", required_argument, NULL, 'l'},
             {"syslog", no_argument, NULL, 's'},
             {"run-dir", required_argument, NULL, 'r'},
+            {"network-dir", required_argument, NULL, 'n'},
             {},
         };
         unsigned targets = SBX_LOG_STDERR;
-        const char *run_dir = NULL;
+        const char *run_dir = NULL, *network_dir = NULL;
         int level = -1, c;
         struct stat st;
 
@@ -36,6 +37,9 @@ int main(int argc, char **argv)
                         break;
                 case 'r':
                         run_dir = optarg;
+                        break;
+                case 'n':
+                        network_dir = optarg;
                         break;
                 default:
                         return 2;
@@ -64,5 +68,5 @@ int main(int argc, char **argv)
                 log_error("sandboxd-controller is started by sandboxd, not by hand");
                 return 2;
         }
-        return sbx_controller_run(CTL_FD, run_dir);
+        return sbx_controller_run(CTL_FD, run_dir, network_dir);
 }

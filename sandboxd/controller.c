@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "seccomp.h"
 #include "cgroup.h"
+#include "network.h"
 
 /* How long a stopped container's command gets between SIGTERM and SIGKILL. */
 #define STOP_TIMEOUT_SEC 5
@@ -50,6 +51,8 @@ struct controller {
         int setup_step, setup_err, setup_value; /* first error from the child */
         struct sbx_cgroup *cg;                  /* NULL when the policy sets no [Resources] limit */
         const char *run_dir;                    /* the daemon's, hidden from the sandbox */
+        const char *network_dir;                /* virtual networks' files */
+        struct sbx_network *net;                /* NULL unless Mode=bridge or Mode=network */
 };
 
 static void sandbox_done(struct sbx_sandbox *s)
@@ -225,6 +228,27 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
         return 0;
 }
 
+/* A bridge's existence, a virtual network on first use, a lease: before
+ * clone, so a refusal (pool exhausted, no such bridge) costs no sandbox; and
+ * after the state socket exists, so a daemon restarting meanwhile counts us
+ * as alive and its sweep leaves our lease alone. */
+static int prepare_network(struct controller *c)
+{
+        const struct sbx_policy *p = c->sb.policy;
+        cleanup_free char *err = NULL;
+        int r;
+
+        if (p->network_mode != SBX_NETWORK_BRIDGE && p->network_mode != SBX_NETWORK_NETWORK)
+                return 0;
+        r = c->run_dir ? sbx_network_prepare(p, c->sb.name, c->run_dir,
+                                             c->network_dir ? c->network_dir : "/nonexistent",
+                                             &c->net, &err)
+                       : -EINVAL;
+        if (r < 0)
+                reply_error(c, r, SBX_ERR_SETUP, err ? err : "cannot set up the network");
+        return r;
+}
+
 static void kill_init(struct controller *c, int sig);
 
 /* The system call filter is built here, after the clone: libseccomp's work
@@ -335,6 +359,19 @@ static int start(struct controller *c)
         }
         if (send(c->sync_fd, &go, sizeof(go), MSG_NOSIGNAL) < 0)
                 return log_error_errno(sbx_negerrno(), "Failed to release the sandbox: %m");
+        /* After GO: the veth and eth0's address and route are made while the
+         * init sets up its mounts; the init waits for the filter, sent next,
+         * before it starts the command, so the command finds eth0 ready. */
+        if (c->net) {
+                cleanup_free char *nerr = NULL;
+                int r = sbx_network_attach(c->net, pid, &nerr);
+
+                if (r < 0) {
+                        reply_error(c, r, SBX_ERR_SETUP, nerr ? nerr : "cannot set up the network");
+                        kill_init(c, SIGKILL);
+                        return r;
+                }
+        }
         return send_filter(c);
 }
 
@@ -513,7 +550,25 @@ static void arm_stop_timer(struct controller *c)
         kill_init(c, SIGTERM);
 }
 
-/* CTL_STATS: the counters of our cgroup, or an error saying there is none. */
+/* The veth's counters, if the sandbox has one (from netlink, not /proc). */
+static int put_net_stats(struct controller *c, struct sbx_msg_builder *b)
+{
+        struct sbx_net_counters n;
+        int r = c->net ? sbx_network_counters(c->net, &n) : -ENODATA;
+
+        if (r >= 0) {
+                struct sbx_wire_net_stats w = {.rx_bytes = n.rx_bytes,
+                                               .rx_packets = n.rx_packets,
+                                               .tx_bytes = n.tx_bytes,
+                                               .tx_packets = n.tx_packets};
+
+                r = sbx_msg_put_binary(b, SBX_A_NET_STATS, &w, sizeof(w));
+        }
+        return r;
+}
+
+/* CTL_STATS: the counters of our cgroup and network, or an error saying there
+ * are none. */
 static void reply_stats(struct controller *c)
 {
         struct sbx_cgroup_stats st = {};
@@ -521,6 +576,18 @@ static void reply_stats(struct controller *c)
         struct sbx_msg_builder *b;
         int r;
 
+        if (!c->cg && c->net) {
+                /* Never an empty reply: the daemon would take it for a broken controller. */
+                b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+                r = b ? put_net_stats(c, b) : -ENOMEM;
+                if (r >= 0)
+                        r = sbx_msg_send(c->ctl_fd, b, NULL, 0);
+                sbx_msg_builder_free(b);
+                if (r < 0)
+                        (void) sbx_msg_send_error(c->ctl_fd, r, SBX_ERR_INTERNAL,
+                                                  "cannot read the network counters");
+                return;
+        }
         if (!c->cg) {
                 (void) sbx_msg_send_error(c->ctl_fd, ENODATA, SBX_ERR_NOT_FOUND,
                                           "no cgroup: the policy sets no [Resources] limits");
@@ -549,6 +616,7 @@ static void reply_stats(struct controller *c)
                 if (st.n_percpu > 0 && st.n_percpu <= SBX_STATS_CPUS_MAX)
                         (void) sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, st.percpu,
                                                   st.n_percpu * sizeof(uint64_t));
+                (void) put_net_stats(c, b);
                 r = sbx_msg_send(c->ctl_fd, b, NULL, 0);
                 sbx_msg_builder_free(b);
         }
@@ -831,7 +899,7 @@ static void warm_up(void)
         free(err);
 }
 
-int sbx_controller_run(int ctl_fd, const char *run_dir)
+int sbx_controller_run(int ctl_fd, const char *run_dir, const char *network_dir)
 {
         struct controller c = {.ctl_fd = ctl_fd,
                                .client_fd = -1,
@@ -841,6 +909,7 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
                                .state_fd = -1,
                                .pty_fd = -1,
                                .run_dir = run_dir,
+                               .network_dir = network_dir,
                                .sb = {.stdio = {-1, -1, -1}, .sync_fd = -1}};
         int fds[SBX_MAX_FDS];
         size_t n_fds = 0;
@@ -882,6 +951,9 @@ int sbx_controller_run(int ctl_fd, const char *run_dir)
         }
         c.start_time = (uint64_t) time(NULL);
         listen_for_daemon(&c, run_dir);
+        r = prepare_network(&c);
+        if (r < 0)
+                goto out;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
@@ -909,6 +981,7 @@ out:
         /* Kills what is left (without a PID namespace the command's children
          * outlive the init) and removes the cgroup, before we are gone. */
         c.cg = sbx_cgroup_cleanup(c.cg);
+        c.net = sbx_network_cleanup(c.net);
         send_state(&c, "exited");
         if (c.state_fd >= 0) {
                 (void) unlink(c.state_path);

@@ -18,6 +18,7 @@
 
 static const char *arg_policy_dir = SBX_POLICY_DIR;
 static const char *arg_run_dir = SBX_RUN_DIR;
+static const char *arg_network_dir = SBX_NETWORK_DIR;
 static const char *arg_controller;
 static bool arg_foreground;
 static size_t arg_max_per_user = 64;
@@ -32,6 +33,7 @@ static void help(void)
                "  -f, --foreground          stay in the foreground, log to stderr too\n"
                "      --policy-dir DIR      policies (default %s)\n"
                "      --run-dir DIR         socket and runtime state (default %s)\n"
+               "      --network-dir DIR     virtual network definitions (default %s)\n"
                "      --controller PATH     the sandboxd-controller binary\n"
                "                            (default: beside sandboxd, else %s)\n"
                "      --max-per-user N      containers one non-root user may run (default 64)\n"
@@ -39,7 +41,8 @@ static void help(void)
                "      --log-level LEVEL     debug, info, notice, warning, error (default info)\n"
                "  -h, --help                show this help\n"
                "      --version             show the version\n",
-               SBX_POLICY_DIR, SBX_RUN_DIR, SBX_LIBEXEC_DIR "/sandboxd-controller");
+               SBX_POLICY_DIR, SBX_RUN_DIR, SBX_NETWORK_DIR,
+               SBX_LIBEXEC_DIR "/sandboxd-controller");
 }
 
 static int parse_count(const char *s, size_t *ret)
@@ -64,7 +67,8 @@ static int parse_args(int argc, char **argv)
                 OPT_LOG,
                 OPT_MAX,
                 OPT_MAXCONN,
-                OPT_VERSION
+                OPT_VERSION,
+                OPT_NETWORK_DIR,
         };
         static const struct option opts[] = {
             {"foreground", no_argument, NULL, 'f'},
@@ -76,6 +80,7 @@ static int parse_args(int argc, char **argv)
             {"max-connections", required_argument, NULL, OPT_MAXCONN},
             {"help", no_argument, NULL, 'h'},
             {"version", no_argument, NULL, OPT_VERSION},
+            {"network-dir", required_argument, NULL, OPT_NETWORK_DIR},
             {}};
         int c, level;
 
@@ -92,6 +97,9 @@ static int parse_args(int argc, char **argv)
                         break;
                 case OPT_CONTROLLER:
                         arg_controller = optarg;
+                        break;
+                case OPT_NETWORK_DIR:
+                        arg_network_dir = optarg;
                         break;
                 case OPT_LOG:
                         level = sbx_log_level_from_string(optarg);
@@ -190,6 +198,7 @@ int main(int argc, char **argv)
         }
         cfg.policy_dir = arg_policy_dir;
         cfg.run_dir = arg_run_dir;
+        cfg.network_dir = arg_network_dir;
         cfg.controller = arg_controller
                              ? arg_controller
                              : find_helper("sandboxd-controller", controller, sizeof(controller));

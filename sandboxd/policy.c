@@ -1003,8 +1003,6 @@ static int parse_device_allow(struct ctx *c, const char *value)
 
 /* ---- [Network] --------------------------------------------------------- */
 
-#define NETWORK_REFUSED "valid, but the bridge and network modes are " NOT_SUPPORTED
-
 static int parse_network_mode(struct ctx *c, const char *value)
 {
         enum sbx_network_mode m = sbx_network_mode_from_string(value);
@@ -1012,8 +1010,6 @@ static int parse_network_mode(struct ctx *c, const char *value)
         if (m == SBX_NETWORK_INVALID)
                 return fail_key(c, "expected 'none', 'host', 'bridge' or 'network', got '%s'",
                                 Q(value));
-        if (m == SBX_NETWORK_BRIDGE || m == SBX_NETWORK_NETWORK)
-                return fail_key(c, "'%s' is " NETWORK_REFUSED, value);
         c->p->network_mode = m;
         c->network_mode_set = true;
         return 0;
@@ -1024,7 +1020,7 @@ static int parse_bridge(struct ctx *c, const char *value)
         if (!sbx_ifname_valid(value))
                 return fail_key(c, "expected an interface name (1 to 15 bytes), got '%s'",
                                 Q(value));
-        return fail_key(c, NETWORK_REFUSED);
+        return set_string(c, &c->p->net.bridge, value);
 }
 
 static int parse_network_name(struct ctx *c, const char *value)
@@ -1033,7 +1029,7 @@ static int parse_network_name(struct ctx *c, const char *value)
                 return fail_key(c,
                                 "expected a network name ([A-Za-z0-9_-], 1 to 64 bytes), got '%s'",
                                 Q(value));
-        return fail_key(c, NETWORK_REFUSED);
+        return set_string(c, &c->p->net.network, value);
 }
 
 static bool ip_address_valid(const char *s)
@@ -1043,8 +1039,8 @@ static bool ip_address_valid(const char *s)
         return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* "ADDRESS/PREFIX", IPv4 or IPv6. */
-static bool cidr_valid(const char *s)
+/* "ADDRESS/PREFIX", IPv4 or IPv6; the address family, or 0. */
+static int cidr_family(const char *s)
 {
         unsigned char buf[sizeof(struct in6_addr)];
         char addr[INET6_ADDRSTRLEN];
@@ -1053,31 +1049,78 @@ static bool cidr_valid(const char *s)
         size_t n;
 
         if (!slash)
-                return false;
+                return 0;
         n = (size_t) (slash - s);
         if (n == 0 || n >= sizeof(addr))
-                return false;
+                return 0;
         memcpy(addr, s, n);
         addr[n] = '\0';
         if (inet_pton(AF_INET, addr, buf) == 1)
-                return sbx_parse_uint64_range(slash + 1, 0, 32, &prefix) >= 0;
+                return sbx_parse_uint64_range(slash + 1, 0, 32, &prefix) >= 0 ? AF_INET : 0;
         if (inet_pton(AF_INET6, addr, buf) == 1)
-                return sbx_parse_uint64_range(slash + 1, 0, 128, &prefix) >= 0;
-        return false;
+                return sbx_parse_uint64_range(slash + 1, 0, 128, &prefix) >= 0 ? AF_INET6 : 0;
+        return 0;
 }
 
 static int parse_address(struct ctx *c, const char *value)
 {
-        if (!cidr_valid(value))
+        if (!cidr_family(value))
                 return fail_key(c, "expected ADDRESS/PREFIX like 10.0.0.2/24, got '%s'", Q(value));
-        return fail_key(c, NETWORK_REFUSED);
+        return set_string(c, &c->p->net.address, value);
+}
+
+/* Leases are IPv4 only: an IPv6 pool would want SLAAC or DHCPv6, not files. */
+static int parse_address_pool(struct ctx *c, const char *value)
+{
+        int af = cidr_family(value);
+        uint64_t prefix = 0;
+
+        if (!af)
+                return fail_key(c, "expected ADDRESS/PREFIX like 10.0.0.0/24, got '%s'", Q(value));
+        if (af != AF_INET)
+                return fail_key(c, "'%s' is valid, but address pools are IPv4 only", Q(value));
+        (void) sbx_parse_uint64_range(strchr(value, '/') + 1, 0, 32, &prefix);
+        if (prefix < 8 || prefix > 30)
+                return fail_key(c, "expected a prefix from /8 to /30, got '%s'", Q(value));
+        return set_string(c, &c->p->net.address_pool, value);
+}
+
+/* IngressRate=, EgressRate=: bits per second, with an optional K, M or G
+ * (powers of 1000, as network rates are written). The kernel's token bucket
+ * takes bytes per second in 32 bits: at most 16G. */
+static int parse_rate(struct ctx *c, const char *value)
+{
+        static const char suffixes[] = "KMG";
+        char digits[32];
+        size_t n = strspn(value, "0123456789");
+        const char *s = value[n] ? strchr(suffixes, value[n]) : NULL;
+        uint64_t v, mult = 1;
+
+        if (n == 0 || n >= sizeof(digits) || (value[n] && (!s || value[n + 1])))
+                return fail_key(c,
+                                "expected bits per second like 100M (K, M, G: powers of 1000), "
+                                "got '%s'",
+                                Q(value));
+        for (const char *x = suffixes; s && x <= s; x++)
+                mult *= 1000;
+        memcpy(digits, value, n);
+        digits[n] = '\0';
+        if (sbx_parse_uint64(digits, &v) < 0 || v == 0 || v > UINT64_MAX / mult || v * mult < 8 ||
+            v * mult / 8 > INT32_MAX)
+                return fail_key(c, "expected a rate from 8 to 16G bits per second, got '%s'",
+                                Q(value));
+        if (strcmp(sections[c->cur_sec].keys[c->cur_key].name, "IngressRate") == 0)
+                c->p->net.ingress_rate = v * mult;
+        else
+                c->p->net.egress_rate = v * mult;
+        return 0;
 }
 
 static int parse_gateway(struct ctx *c, const char *value)
 {
         if (!ip_address_valid(value))
                 return fail_key(c, "expected an IPv4 or IPv6 address, got '%s'", Q(value));
-        return fail_key(c, NETWORK_REFUSED);
+        return set_string(c, &c->p->net.gateway, value);
 }
 
 /* ---- [Security] -------------------------------------------------------- */
@@ -1287,7 +1330,8 @@ static const struct key_def resources_keys[] = {
 
 static const struct key_def network_keys[] = {
     {"Mode", parse_network_mode}, {"Bridge", parse_bridge},   {"Network", parse_network_name},
-    {"Address", parse_address},   {"Gateway", parse_gateway}, {"AddressPool", parse_address},
+    {"Address", parse_address},   {"Gateway", parse_gateway}, {"AddressPool", parse_address_pool},
+    {"IngressRate", parse_rate},  {"EgressRate", parse_rate},
 };
 
 static const struct key_def security_keys[] = {
@@ -1563,6 +1607,59 @@ static int handler(void *user, const char *section, const char *name, const char
         return sections[sec].keys[key].parse(c, value) >= 0;
 }
 
+static bool network_key_set(const struct ctx *c, const char *key)
+{
+        int k = find_key(SEC_NETWORK, key);
+
+        return k >= 0 && key_line_of(c, SEC_NETWORK, k) > 0;
+}
+
+/* Which [Network] keys go with which Mode=: a key that would be ignored is an
+ * error. A virtual network's addresses come from its own file, not here. */
+static int check_network(struct ctx *c)
+{
+        static const char *const keys[] = {"Bridge",  "Network",     "Address",   "AddressPool",
+                                           "Gateway", "IngressRate", "EgressRate"};
+        /* Per mode: 'r' required, 'o' optional, '-' refused; 'a' one of Address/AddressPool. */
+        static const char *const allowed[SBX_NETWORK_COUNT] = {
+            [SBX_NETWORK_NONE] = "-------",
+            [SBX_NETWORK_HOST] = "-------",
+            [SBX_NETWORK_BRIDGE] = "r-aaooo",
+            [SBX_NETWORK_NETWORK] = "-r---oo",
+        };
+        const struct sbx_policy *p = c->p;
+        const char *mode = sbx_network_mode_to_string(p->network_mode);
+        const char *a = allowed[p->network_mode];
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                bool set = network_key_set(c, keys[i]);
+
+                if (a[i] == '-' && set)
+                        return fail_key_at(c, SEC_NETWORK, keys[i], "not used with Mode=%s", mode);
+                if (a[i] == 'r' && !set)
+                        return fail_key_at(c, SEC_NETWORK, "Mode", "'%s' needs %s=", mode, keys[i]);
+        }
+        if (p->network_mode == SBX_NETWORK_BRIDGE) {
+                if (p->net.address && p->net.address_pool)
+                        return fail_key_at(c, SEC_NETWORK, "AddressPool",
+                                           "set Address= or AddressPool=, not both");
+                if (!p->net.address && !p->net.address_pool)
+                        return fail_key_at(c, SEC_NETWORK, "Mode",
+                                           "'bridge' needs Address= or AddressPool=");
+                if (p->net.gateway &&
+                    (strchr(p->net.gateway, ':') != NULL) !=
+                        (strchr(p->net.address ? p->net.address : p->net.address_pool, ':') !=
+                         NULL))
+                        return fail_key_at(c, SEC_NETWORK, "Gateway",
+                                           "'%s' is not of the address's family", p->net.gateway);
+        }
+        if ((p->network_mode == SBX_NETWORK_BRIDGE || p->network_mode == SBX_NETWORK_NETWORK) &&
+            !(p->namespaces & (1u << SBX_NS_NET)))
+                return fail_key_at(c, SEC_NETWORK, "Mode",
+                                   "'%s' needs the 'net' namespace in [Sandbox] Namespaces=", mode);
+        return 0;
+}
+
 /* Defaults and checks that involve more than one key. */
 static int finish(struct ctx *c)
 {
@@ -1590,6 +1687,8 @@ static int finish(struct ctx *c)
         else if (p->network_mode == SBX_NETWORK_HOST && net)
                 return fail_key_at(c, SEC_NETWORK, "Mode",
                                    "'host' needs 'net' left out of [Sandbox] Namespaces=");
+        if (check_network(c) < 0)
+                return c->r;
 
         if (p->syscall_errno == 0)
                 p->syscall_errno = EPERM;
@@ -2055,6 +2154,21 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
 
         (void) fprintf(f, "\n[Network]\nMode=%s\n",
                        sbx_strna(sbx_network_mode_to_string(p->network_mode)));
+        {
+                const char *const kv[][2] = {{"Bridge", p->net.bridge},
+                                             {"Network", p->net.network},
+                                             {"Address", p->net.address},
+                                             {"AddressPool", p->net.address_pool},
+                                             {"Gateway", p->net.gateway}};
+
+                for (size_t i = 0; i < ELEMENTSOF(kv); i++)
+                        if (kv[i][1])
+                                (void) fprintf(f, "%s=%s\n", kv[i][0], kv[i][1]);
+                if (p->net.ingress_rate)
+                        (void) fprintf(f, "IngressRate=%" PRIu64 "\n", p->net.ingress_rate);
+                if (p->net.egress_rate)
+                        (void) fprintf(f, "EgressRate=%" PRIu64 "\n", p->net.egress_rate);
+        }
         (void) fprintf(f, "\n[Security]\nNoNewPrivileges=%s\nCapabilityBoundingSet=\n",
                        p->no_new_privileges ? "yes" : "no");
         if (p->syscall_filter) {
@@ -2121,6 +2235,11 @@ struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
         free(p->limits.io_bandwidth_device[0]);
         free(p->limits.io_bandwidth_device[1]);
         sbx_strv_free(p->syscall_filter);
+        free(p->net.bridge);
+        free(p->net.network);
+        free(p->net.address);
+        free(p->net.address_pool);
+        free(p->net.gateway);
         free(p);
         return NULL;
 }

@@ -19,7 +19,8 @@ enum sbx_ns {
 enum sbx_network_mode {
         SBX_NETWORK_NONE,   /* private net namespace, lo up */
         SBX_NETWORK_HOST,   /* no net namespace */
-        SBX_NETWORK_BRIDGE, /* parsed and validated; not built yet (refused) */
+        SBX_NETWORK_BRIDGE, /* a veth on an existing bridge */
+        /* a veth on a virtual network lxsandbox owns (netconf.h) */
         SBX_NETWORK_NETWORK,
         SBX_NETWORK_COUNT,
         SBX_NETWORK_INVALID = -22,
@@ -136,6 +137,15 @@ struct sbx_policy {
 
         /* [Network] */
         enum sbx_network_mode network_mode;
+        struct {
+                char *bridge;       /* Bridge=: an existing bridge (Mode=bridge) */
+                char *network;      /* Network=: NAME of NETWORK_DIR/NAME.ini (Mode=network) */
+                char *address;      /* Address=: "ADDRESS/PREFIX" */
+                char *address_pool; /* AddressPool=: IPv4 "ADDRESS/PREFIX" to lease from */
+                char *gateway;      /* Gateway=: the default route's next hop */
+                /* IngressRate=, EgressRate=: bits per second, 0 = no limit */
+                uint64_t ingress_rate, egress_rate;
+        } net;
 
         /* [Security] */
         bool no_new_privileges; /* always true: "no" is refused */

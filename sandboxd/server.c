@@ -36,6 +36,9 @@
 #include "protocol.h"
 #include "registry.h"
 #include "cgroup.h"
+#include "network.h"
+#include "network-ctl.h"
+#include "parse-util.h"
 #include "seccomp-cache.h"
 #include "server.h"
 #include "user.h"
@@ -223,7 +226,10 @@ static pid_t spawn_controller(struct server *s, int ctl)
                         (char *) "--run-dir",
                         (char *) s->cfg->run_dir,
                         NULL,
+                        NULL,
+                        NULL,
                         NULL};
+        int argc = 5;
         char *envp[] = {(char *) "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -232,8 +238,12 @@ static pid_t spawn_controller(struct server *s, int ctl)
         int r;
 
         (void) snprintf(level, sizeof(level), "%s", sbx_log_level_to_string(sbx_log_get_level()));
+        if (s->cfg->network_dir) {
+                argv[argc++] = (char *) "--network-dir";
+                argv[argc++] = (char *) s->cfg->network_dir;
+        }
         if (s->cfg->syslog)
-                argv[5] = (char *) "--syslog";
+                argv[argc] = (char *) "--syslog";
         /* Exec by the fd opened at start: a binary replaced on disk since is
          * never picked up half-way. */
         (void) snprintf(exe, sizeof(exe), "/proc/self/fd/%d", s->controller_fd);
@@ -751,6 +761,12 @@ static void on_client(struct server *s, int fd)
         case SBX_MSG_LOGIN_ENTER:
                 r = n_fds == 0 ? sbx_logins_handle(s->logins, c->fd, &c->cred, &m) : -EBADMSG;
                 break;
+        case SBX_MSG_NETWORK_LIST:
+        case SBX_MSG_NETWORK_INFO:
+        case SBX_MSG_NETWORK_DESTROY:
+                r = sbx_network_ctl(c->fd, c->cred.uid, &s->reg, s->cfg->run_dir,
+                                    s->cfg->network_dir, &m);
+                break;
         default:
                 log_info("dropping connection of uid=%u: unexpected %s", c->cred.uid,
                          sbx_strna(sbx_msg_type_to_string(m.type)));
@@ -782,8 +798,11 @@ static void container_gone(struct server *s, struct sbx_container *ct)
         if (state_socket_path(s, ct->name, &sa) >= 0)
                 (void) unlink(sa.sun_path);
         /* And its cgroup, unless it said it exited (after removing it itself). */
-        if (strcmp(ct->state, "exited") != 0)
+        if (strcmp(ct->state, "exited") != 0) {
                 (void) sbx_cgroup_remove_stale(ct->name);
+                /* Its veth, leases, and a network it was the last user of. */
+                (void) sbx_network_remove_stale(s->cfg->run_dir, ct->name);
+        }
         log_notice("exited: name='%s' uid=%u", ct->name, ct->uid);
         pending_fail(s, ct->ctl_fd);
         (void) epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, ct->ctl_fd, NULL);
@@ -903,6 +922,43 @@ static void rediscover(struct server *s)
                 rediscover_one(s, name);
         }
         closedir(d);
+}
+
+/* After a crash: veths, leases and networks of containers that are gone.
+ * Alive are the registered ones and any whose state socket is still there
+ * (rediscover() removed the dead ones; one that did not answer in time may
+ * still be running, and must keep its network). */
+static void sweep_networks(struct server *s)
+{
+        cleanup_strv char **live = NULL;
+        char dir[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+
+        for (struct sbx_container *ct = s->reg.head; ct; ct = ct->next) {
+                char *n = strdup(ct->name);
+
+                if (!n || sbx_strv_consume(&live, n) < 0)
+                        return;
+        }
+        (void) snprintf(dir, sizeof(dir), "%s/containers", s->cfg->run_dir);
+        d = opendir(dir);
+        // cppcheck-suppress readdirCalled
+        while (d && (de = readdir(d))) {
+                size_t n = strlen(de->d_name);
+                char *name;
+
+                if (n <= 5 || strcmp(de->d_name + n - 5, ".sock") != 0)
+                        continue;
+                name = strndup(de->d_name, n - 5);
+                if (!name || sbx_strv_consume(&live, name) < 0) {
+                        closedir(d);
+                        return;
+                }
+        }
+        if (d)
+                closedir(d);
+        (void) sbx_network_sweep(s->cfg->run_dir, live);
 }
 
 static void on_signal(struct server *s)
@@ -1045,6 +1101,7 @@ int sbx_server_run(const struct sbx_server_config *cfg)
         if (r < 0)
                 goto out;
         rediscover(&s);
+        sweep_networks(&s);
         spare_spawn(&s);
         log_notice("listening on %s, policies from %s", s.socket_path, cfg->policy_dir);
         if (cfg->notify_fd >= 0) {

@@ -13,6 +13,8 @@ struct sbx_server_config {
         size_t max_connections; /* open client connections per uid */
         bool syslog;
         int notify_fd; /* written to and closed once listening; -1: none */
+        /* NAME.ini virtual network definitions */
+        const char *network_dir;
 };
 
 /* Listens on RUN_DIR/sandboxd.sock and serves until SIGTERM/SIGINT. */

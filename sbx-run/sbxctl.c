@@ -40,10 +40,13 @@ static void help(void)
                "  list [--json]                 containers you may see (root: all)\n"
                "  info NAME [--json]            one container\n"
                "  stop NAME                     stop a container (SIGTERM, SIGKILL after 5 s)\n"
-               "  stats NAME [--json]           CPU, memory, tasks and I/O from its cgroup\n"
+               "  stats NAME [--json]           CPU, memory, tasks, I/O (cgroup), network\n"
                "  set NAME KEY=VALUE...         change [Resources] limits of a running container\n"
                "  sessions [USER]               login sessions (pam_lxsandbox) you may see\n"
                "  enter USER -- CMD [ARGS...]   run CMD in USER's login container (root)\n"
+               "  network list [--json]         virtual networks: defined and active\n"
+               "  network info NAME [--json]    one network, with its leases\n"
+               "  network destroy NAME          tear an active network down (root)\n"
                "  policy check FILE|NAME        validate a policy file without a daemon\n"
                "  policy syscalls [GROUP]       system call groups for SystemCallFilter=\n"
                "\n"
@@ -423,7 +426,28 @@ static void print_stats_json(const char *name, const struct sbx_msg *m)
                        st->io_read_bytes, st->io_write_bytes);
         else
                 printf("null");
+        printf(",\"network\":");
+        if (sbx_msg_has(m, SBX_A_NET_STATS))
+                printf("{\"rx_bytes\":%" PRIu64 ",\"rx_packets\":%" PRIu64 ",\"tx_bytes\":%" PRIu64
+                       ",\"tx_packets\":%" PRIu64 "}",
+                       m->net_stats.rx_bytes, m->net_stats.rx_packets, m->net_stats.tx_bytes,
+                       m->net_stats.tx_packets);
+        else
+                printf("null");
         printf("}\n");
+}
+
+static void print_net_stats(const struct sbx_msg *m)
+{
+        char a[32], b[32];
+
+        if (!sbx_msg_has(m, SBX_A_NET_STATS)) {
+                printf("Network:   unavailable (no veth: Mode=none or host)\n");
+                return;
+        }
+        printf("Network:   %s received (%" PRIu64 " packets), %s sent (%" PRIu64 " packets)\n",
+               human_bytes(m->net_stats.rx_bytes, a, sizeof(a)), m->net_stats.rx_packets,
+               human_bytes(m->net_stats.tx_bytes, b, sizeof(b)), m->net_stats.tx_packets);
 }
 
 static void print_stats(const char *name, const struct sbx_msg *m)
@@ -431,6 +455,11 @@ static void print_stats(const char *name, const struct sbx_msg *m)
         const struct sbx_wire_stats *st = &m->stats;
         char a[32], b[32], c[32];
 
+        if (!sbx_msg_has(m, SBX_A_STATS)) {
+                printf("Container: %s (no cgroup: the policy sets no [Resources] limits)\n", name);
+                print_net_stats(m);
+                return;
+        }
         printf("Container: %s (cgroup v%u)\n", name, st->cgroup_version);
         if (st->have & SBX_STATS_HAVE_CPU) {
                 printf("CPU:       %.3fs\n", (double) st->cpu_usage_ns / 1e9);
@@ -468,6 +497,7 @@ static void print_stats(const char *name, const struct sbx_msg *m)
         else
                 printf("I/O:       unavailable (no I/O accounting: the policy sets no I/O "
                        "limit)\n");
+        print_net_stats(m);
 }
 
 static int cmd_stats(const char *name)
@@ -488,6 +518,75 @@ static int cmd_stats(const char *name)
                 print_stats(name, &m);
         sbx_msg_done(&m);
         return 0;
+}
+
+static void print_network(const struct sbx_msg *m, bool first)
+{
+        if (!arg_json) {
+                printf("%s%s\n", first ? "" : "\n", m->name);
+                for (size_t i = 0; i < m->n_settings; i++)
+                        printf("  %s\n", m->settings[i]);
+                return;
+        }
+        printf("%s{\"name\":", first ? "" : ",");
+        json_string(m->name);
+        printf(",\"leases\":[");
+        for (size_t i = 0, k = 0; i < m->n_settings; i++) {
+                const char *l = m->settings[i], *sp = strchr(l, ' ');
+
+                if (strncmp(l, "Lease=", 6) != 0 || !sp)
+                        continue;
+                printf("%s{\"address\":\"%.*s\",\"container\":", k++ ? "," : "",
+                       (int) (sp - (l + 6)), l + 6);
+                json_string(sp + 1);
+                printf("}");
+        }
+        printf("]");
+        for (size_t i = 0; i < m->n_settings; i++) {
+                const char *eq = strchr(m->settings[i], '=');
+
+                if (!eq || strncmp(m->settings[i], "Lease=", 6) == 0)
+                        continue;
+                printf(",\"%.*s\":", (int) (eq - m->settings[i]), m->settings[i]);
+                json_string(eq + 1);
+        }
+        printf("}");
+}
+
+/* network list|info|destroy: NETWORK replies until OK. */
+static int cmd_network(const char *what, const char *name)
+{
+        enum sbx_msg_type t = strcmp(what, "list") == 0   ? SBX_MSG_NETWORK_LIST
+                              : strcmp(what, "info") == 0 ? SBX_MSG_NETWORK_INFO
+                                                          : SBX_MSG_NETWORK_DESTROY;
+        cleanup_close int fd = connect_daemon();
+        int n = 0, r = 0;
+
+        if (fd < 0 || request(fd, t, name) < 0)
+                return EXIT_FAIL;
+        if (arg_json && t == SBX_MSG_NETWORK_LIST)
+                printf("[");
+        for (bool done = false; !done;) {
+                struct sbx_msg m;
+
+                if (sbx_msg_recv(fd, SBX_MSG_MAX, &m, NULL, 0, NULL) <= 0) {
+                        fprintf(stderr, "sbxctl: lost the connection to sandboxd\n");
+                        return EXIT_FAIL;
+                }
+                done = m.type != SBX_MSG_NETWORK;
+                if (m.type == SBX_MSG_NETWORK)
+                        print_network(&m, n++ == 0);
+                else if (m.type == SBX_MSG_ERROR) {
+                        fprintf(stderr, "sbxctl: %s\n", m.message ? m.message : "failed");
+                        r = EXIT_FAIL;
+                }
+                sbx_msg_done(&m);
+        }
+        if (arg_json && t == SBX_MSG_NETWORK_LIST)
+                printf("]");
+        if (arg_json && (t == SBX_MSG_NETWORK_LIST || n > 0))
+                printf("\n");
+        return r;
 }
 
 static int cmd_set(const char *name, const char *const *settings, size_t n)
@@ -673,6 +772,11 @@ int main(int argc, char **argv)
                 return cmd_stats(args[0]);
         if (strcmp(verb, "set") == 0 && n >= 2)
                 return cmd_set(args[0], args + 1, (size_t) n - 1);
+        if (strcmp(verb, "network") == 0 && n == 1 && strcmp(args[0], "list") == 0)
+                return cmd_network(args[0], NULL);
+        if (strcmp(verb, "network") == 0 && n == 2 &&
+            (strcmp(args[0], "info") == 0 || strcmp(args[0], "destroy") == 0))
+                return cmd_network(args[0], args[1]);
         if (strcmp(verb, "policy") == 0 && n == 2 && strcmp(args[0], "check") == 0)
                 return cmd_policy_check(args[1]);
         if (strcmp(verb, "policy") == 0 && (n == 1 || n == 2) && strcmp(args[0], "syscalls") == 0)

@@ -11,9 +11,15 @@ ROUNDS=${BENCH_ROUNDS:-200}
 command -v bwrap >/dev/null || { echo "make bench: bwrap missing (make deps)"; exit 1; }
 
 tmp=$(mktemp -d /tmp/sbx-bench.XXXXXX)
-daemon=""
+daemon="" netdaemon="" keeper="" holder=""
 cleanup() {
-        if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null || true; wait "$daemon" 2>/dev/null || true; fi
+        local p
+        # The keeper first (its container leaves the network), then the daemons,
+        # then the namespace holder: whatever is left in its namespace goes with it.
+        for p in $keeper $netdaemon $daemon $holder; do
+                kill "$p" 2>/dev/null || true
+                wait "$p" 2>/dev/null || true
+        done
         rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -83,3 +89,95 @@ else
         echo "  not measured: tests/cgv2/run.sh failed or is not set up (make deps):"
         tail -n 5 "$tmp/cgv2" | sed 's/^/    /'
 fi
+
+# Network cost: Mode=network against Mode=none, interleaved, from one daemon
+# that runs in a network namespace of its own (never the host's network).
+# A "keeper" container stays on the network during the run, so each launch
+# pays for its veth pair, its lease and eth0's set-up, not for the network's
+# creation; a second network without a keeper measures that too (bridge, its
+# address and an nft NAT table made and removed on every launch).
+NET_ROUNDS=${BENCH_NET_ROUNDS:-200}
+command -v nft >/dev/null || { echo "make bench: nft missing (make deps)"; exit 1; }
+unshare -n sleep 1000000 </dev/null >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do
+        [ "$(readlink /proc/$holder/ns/net)" != "$(readlink /proc/self/ns/net)" ] && break
+        sleep 0.01
+done
+nsenter -t "$holder" -n ip link set lo up
+install -d -m 0755 "$tmp/networks" "$tmp/run-net"
+printf '[Network]\nBridge = sbxbench0\nAddress = 10.213.99.1/24\n' >"$tmp/networks/bench.ini"
+printf '[Network]\nBridge = sbxbench1\nAddress = 10.213.98.1/24\nNAT = yes\n' >"$tmp/networks/fresh.ini"
+sed 's/^Mode = none/Mode = network\nNetwork = bench/' policy/default.ini >"$tmp/policies/net.ini"
+sed 's/^Mode = none/Mode = network\nNetwork = fresh/' policy/default.ini >"$tmp/policies/netfresh.ini"
+chmod 0644 "$tmp"/networks/*.ini "$tmp"/policies/net*.ini
+nsenter -t "$holder" -n "$B/sandboxd" --foreground --policy-dir "$tmp/policies" \
+        --run-dir "$tmp/run-net" --network-dir "$tmp/networks" --log-level debug \
+        2>"$tmp/sandboxd-net.log" &
+netdaemon=$!
+for _ in $(seq 100); do [ -S "$tmp/run-net/sandboxd.sock" ] && break; sleep 0.05; done
+[ -S "$tmp/run-net/sandboxd.sock" ] || { cat "$tmp/sandboxd-net.log"; exit 1; }
+NS=$tmp/run-net/sandboxd.sock
+"$B/sbx-run" --socket "$NS" net -- sleep 1000000 </dev/null >/dev/null 2>&1 &
+keeper=$!
+for _ in $(seq 100); do nsenter -t "$holder" -n ip link show sbxbench0 >/dev/null 2>&1 && break; sleep 0.05; done
+echo
+echo "network: launch latency, $NET_ROUNDS interleaved rounds, in a network namespace of the bench's own"
+nsenter -t "$holder" -n "$tmp/launch-bench" "$NET_ROUNDS" \
+        "sbx-run Mode=none" "$B/sbx-run" --socket "$NS" default -- /bin/true ';' \
+        "sbx-run Mode=network" "$B/sbx-run" --socket "$NS" net -- /bin/true | tee "$tmp/launch-net"
+awk '$2 == "Mode=none" { n = $3 } $2 == "Mode=network" { w = $3 }
+        END { printf "  Mode=network adds %.2f ms to the median launch (%.2fx Mode=none; target <= 10 ms)\n", w - n, w / n }' \
+        "$tmp/launch-net"
+# firejail (optional, not in make deps): --net=BRIDGE probes the subnet for a
+# free address with ARP (about a second), so fewer rounds, interleaved with
+# sbx-run again so that the four rows compare.
+if command -v firejail >/dev/null; then
+        FJ_ROUNDS=${BENCH_FIREJAIL_ROUNDS:-20}
+        echo
+        echo "network against firejail, $FJ_ROUNDS interleaved rounds (firejail $(firejail --version | awk 'NR == 1 { print $3 }'), as root)"
+        nsenter -t "$holder" -n "$tmp/launch-bench" "$FJ_ROUNDS" \
+                "sbx-run Mode=none" "$B/sbx-run" --socket "$NS" default -- /bin/true ';' \
+                "sbx-run Mode=network" "$B/sbx-run" --socket "$NS" net -- /bin/true ';' \
+                "firejail --net=none" firejail --quiet --noprofile --net=none /bin/true ';' \
+                "firejail --net=sbxbench0" firejail --quiet --noprofile --net=sbxbench0 /bin/true |
+                tee "$tmp/launch-fj"
+        awk '$2 == "Mode=none" { n = $3 } $2 == "Mode=network" { w = $3 }
+                $1 == "firejail" && $2 == "--net=none" { fn = $3 } $1 == "firejail" && $2 ~ /^--net=sbx/ { fb = $3 }
+                END { printf "  veth networking adds: sbx-run %.2f ms, firejail %.2f ms\n", w - n, fb - fn }' "$tmp/launch-fj"
+else
+        echo "  (firejail not installed: no comparison with firejail --net)"
+fi
+
+# A network's first user creates it (bridge, its address, forwarding, an nft
+# NAT table); its last one removes it, after EXITED. Sequential runs, each
+# after the previous network is wholly gone (its state directory last, so
+# the next run does not wait for the previous one's lock).
+FRESH_ROUNDS=${BENCH_FRESH_ROUNDS:-20}
+: >"$tmp/fresh"
+for _ in $(seq "$FRESH_ROUNDS"); do
+        for _ in $(seq 200); do
+                if [ ! -e "$tmp/run-net/net/network-fresh" ] &&
+                        ! nsenter -t "$holder" -n ip link show sbxbench1 >/dev/null 2>&1; then
+                        break
+                fi
+                sleep 0.01
+        done
+        t0=$(date +%s%N)
+        "$B/sbx-run" --socket "$NS" netfresh -- /bin/true
+        echo $(( ($(date +%s%N) - t0) / 1000 )) >>"$tmp/fresh"
+done
+
+# Where the time goes, from the controllers' debug lines (medians, ms).
+med() { sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", v[int((NR + 1) / 2)]; else printf "-" }'; }
+grep 'sandbox net-[0-9]' "$tmp/sandboxd-net.log" >"$tmp/net-steady.log" || true
+grep 'sandbox netfresh-[0-9]' "$tmp/sandboxd-net.log" >"$tmp/net-fresh.log" || true
+field() { grep -o "$1 [0-9.]*" "$2" | awk '{ print $NF }' | med; }
+printf '  per launch, in the controller: lease %s ms, veth %s ms, eth0 address+route %s ms (overlapping the init'"'"'s mounts); after EXITED: removal %s ms\n' \
+        "$(field 'in' <(grep -o 'prepared .*' "$tmp/net-steady.log"))" \
+        "$(field 'veth in' "$tmp/net-steady.log")" "$(field 'configured in' "$tmp/net-steady.log")" \
+        "$(field 'removed in' "$tmp/net-steady.log")"
+printf '  first user, %s sequential runs: sbx-run %s ms (median, wall); creating the network %s ms, of which nft %s ms; removing it %s ms (after EXITED)\n' \
+        "$FRESH_ROUNDS" "$(awk '{ print $1 / 1000 }' "$tmp/fresh" | med)" \
+        "$(field 'in' <(grep -o 'prepared .*' "$tmp/net-fresh.log"))" \
+        "$(field 'nft in' "$tmp/net-fresh.log")" "$(field 'removed in' "$tmp/net-fresh.log")"

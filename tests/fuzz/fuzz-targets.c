@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "fuzz-targets.h"
+#include "netconf.h"
 #include "policy.h"
 #include "protocol.h"
 
@@ -58,5 +59,37 @@ int sbx_fuzz_protocol(const uint8_t *data, size_t size)
                 if (!m.argv[i])
                         abort();
         sbx_msg_done(&m);
+        return 0;
+}
+
+/* Network files: a refusal says why; what parses dumps to a file that parses
+ * to the same dump; the containers' range is inside the subnet. */
+int sbx_fuzz_netconf(const uint8_t *data, size_t size)
+{
+        struct sbx_netconf *c = NULL, *again = NULL;
+        char *err = NULL, *dump = NULL, *dump2 = NULL;
+        uint32_t first, last;
+
+        if (size > MAX_INPUT)
+                return 0;
+        if (sbx_netconf_parse_string((const char *) data, size, "fuzz", "fuzz.ini", &c, &err) < 0) {
+                if (!err)
+                        abort();
+                free(err);
+                return 0;
+        }
+        if (sbx_netconf_dump(c, &dump) < 0)
+                abort();
+        if (sbx_netconf_parse_string(dump, strlen(dump), "fuzz", "fuzz.ini", &again, &err) < 0)
+                abort();
+        if (sbx_netconf_dump(again, &dump2) < 0 || strcmp(dump, dump2) != 0)
+                abort();
+        sbx_netconf_range(c, &first, &last);
+        if (first > last || c->address < first - 1 || c->address > last + 1)
+                abort();
+        free(dump);
+        free(dump2);
+        sbx_netconf_free(c);
+        sbx_netconf_free(again);
         return 0;
 }

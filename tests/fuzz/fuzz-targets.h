@@ -9,3 +9,4 @@
  * state; abort() on a broken invariant. */
 int sbx_fuzz_policy(const uint8_t *data, size_t size);
 int sbx_fuzz_protocol(const uint8_t *data, size_t size);
+int sbx_fuzz_netconf(const uint8_t *data, size_t size);

@@ -36,8 +36,9 @@ teardown_file() {
                         { echo "$f: $(stat -c '%u %a' "$DEST/$f"), want 0 644" >&2; false; }
         done
         [[ -f $DEST/lib/x86_64-linux-gnu/security/pam_lxsandbox.so ]]
-        for f in man1/sbx-run.1 man1/sbxctl.1 man5/lxsandbox.policy.5 man8/sandboxd.8 \
-                man8/pam_lxsandbox.8; do
+        [[ -d $DEST/etc/lxsandbox/networks ]] || { echo "missing etc/lxsandbox/networks" >&2; false; }
+        for f in man1/sbx-run.1 man1/sbxctl.1 man5/lxsandbox.policy.5 man5/lxsandbox.network.5 \
+                man8/sandboxd.8 man8/pam_lxsandbox.8; do
                 [[ -f $DEST/usr/share/man/$f ]] || { echo "missing man page $f" >&2; false; }
         done
         grep -q '^ExecStart=/usr/sbin/sandboxd --foreground' "$DEST/lib/systemd/system/sandboxd.service"

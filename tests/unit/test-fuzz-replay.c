@@ -87,11 +87,18 @@ static void test_protocol_corpus(void **state)
         replay("protocol", sbx_fuzz_protocol);
 }
 
+static void test_netconf_corpus(void **state)
+{
+        (void) state;
+        replay("netconf", sbx_fuzz_netconf);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
             cmocka_unit_test(test_policy_corpus),
             cmocka_unit_test(test_protocol_corpus),
+            cmocka_unit_test(test_netconf_corpus),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -284,6 +284,56 @@ static void test_stats_roundtrip(void **state)
         sbx_msg_builder_free(b);
 }
 
+/* Network counters alone (a container without a cgroup), with the cgroup's,
+ * and a NETWORK reply; per-CPU figures without STATS are refused. */
+static void test_net_stats(void **state)
+{
+        struct sbx_wire_net_stats ns = {
+            .rx_bytes = 1, .rx_packets = 2, .tx_bytes = 3, .tx_packets = 4};
+        struct sbx_wire_stats st = {.cgroup_version = 1};
+        uint64_t percpu[1] = {1};
+        const char *lines[] = {"Bridge=sbx0", "State=active"};
+        struct sbx_msg_builder *b;
+        struct sbx_msg m;
+
+        (void) state;
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_NET_STATS, &ns, sizeof(ns));
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_memory_equal(&m.net_stats, &ns, sizeof(ns));
+        assert_false(sbx_msg_has(&m, SBX_A_STATS));
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_STATS, &st, sizeof(st));
+        (void) sbx_msg_put_binary(b, SBX_A_NET_STATS, &ns, sizeof(ns));
+        assert_int_equal(roundtrip(b, &m), 0);
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_NET_STATS, &ns, sizeof(ns));
+        (void) sbx_msg_put_binary(b, SBX_A_CPU_PERCPU, percpu, sizeof(percpu));
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_STATS_REPLY);
+        (void) sbx_msg_put_binary(b, SBX_A_NET_STATS, &ns, sizeof(ns) - 8);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+        b = sbx_msg_new(SBX_MSG_NETWORK);
+        (void) sbx_msg_put_string(b, SBX_A_NAME, "lab");
+        (void) sbx_msg_put_strv(b, SBX_A_SETTINGS, lines, 2);
+        assert_int_equal(roundtrip(b, &m), 0);
+        assert_string_equal(m.name, "lab");
+        assert_int_equal(m.n_settings, 2);
+        assert_string_equal(m.settings[1], "State=active");
+        sbx_msg_done(&m);
+        sbx_msg_builder_free(b);
+        /* A destroy request names its network. */
+        b = sbx_msg_new(SBX_MSG_NETWORK_DESTROY);
+        assert_int_equal(roundtrip(b, &m), -EBADMSG);
+        sbx_msg_builder_free(b);
+}
+
 static void test_stats_bad(void **state)
 {
         struct sbx_wire_stats st = {.cgroup_version = 1};
@@ -455,6 +505,7 @@ int main(void)
             cmocka_unit_test(test_error_names),     cmocka_unit_test(test_stats_roundtrip),
             cmocka_unit_test(test_stats_bad),       cmocka_unit_test(test_set_roundtrip),
             cmocka_unit_test(test_login_roundtrip),
+            cmocka_unit_test(test_net_stats),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
