@@ -504,8 +504,7 @@ int main(void)
             cmocka_unit_test(test_garbage),         cmocka_unit_test(test_fd_passing),
             cmocka_unit_test(test_error_names),     cmocka_unit_test(test_stats_roundtrip),
             cmocka_unit_test(test_stats_bad),       cmocka_unit_test(test_set_roundtrip),
-            cmocka_unit_test(test_login_roundtrip),
-            cmocka_unit_test(test_net_stats),
+            cmocka_unit_test(test_login_roundtrip), cmocka_unit_test(test_net_stats),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
