@@ -858,9 +858,12 @@ static void rediscover_one(struct server *s, const char *name)
         if (fd < 0)
                 return;
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
+                /* Its controller died with the old daemon (a crash, or a kill
+                 * of the whole service): what it left in the cgroups goes too. */
                 log_info("removing stale %s", sa.sun_path);
                 (void) unlink(sa.sun_path);
                 (void) close(fd);
+                (void) sbx_cgroup_remove_stale(name);
                 return;
         }
         /* Only a root controller, and it must answer promptly. */

@@ -105,3 +105,45 @@ ctl2() {
         sbx_wait_pid "$client" 15 || sbx_fail "sbx-run still running after stop"
         stop_daemon2
 }
+
+@test "after a crash of the daemon and its controllers, the next start removes the cgroups they left" {
+        local tok ctl d left
+        tok=$(sbx_token)
+        sbx_write_policy crashlimits <<'EOF'
+[Sandbox]
+Namespaces = mount ipc uts pid net
+
+[Access]
+Users = *
+
+[Files]
+PrivateTmp = yes
+ReadOnlyPaths = /
+
+[Resources]
+TasksMax = 64
+EOF
+        start_daemon2
+        sbx_bg "$SBX_U1" "$SBX_T/crash" "$SBX_RUN" --socket "$SBX_T/run2/sandboxd.sock" \
+                --name "crash-$tok" crashlimits -- sleep "602.$tok"
+        sbx_poll 10 sbx_is_running sleep "602.$tok" || sbx_fail "sleep did not start" \
+                "$(cat "$SBX_T/crash.err")"
+        run ctl2 info "crash-$tok" --json
+        sbx_assert_status 0
+        ctl=$(sbx_json_get controller_pid <<<"$output")
+        # Both die at once, as with a kill of the whole service.
+        kill -KILL "$DAEMON2" "$ctl"
+        sbx_wait_pid "$DAEMON2" 10 || sbx_fail "daemon did not die"
+        sbx_poll 10 sbx_not_running sleep "602.$tok" || sbx_fail "the sandbox outlived its controller"
+        left=
+        while read -r d; do
+                [[ -d $d/lxsandbox-crash-$tok ]] && left+=" $d/lxsandbox-crash-$tok"
+        done < <(sbx_daemon_cgroup_dirs)
+        [[ -n $left ]] || sbx_fail "no cgroup was left behind: nothing to test"
+        start_daemon2
+        for d in $left; do
+                sbx_poll 10 test ! -e "$d" || sbx_fail "cgroup $d left after the restart"
+        done
+        [[ ! -e $SBX_T/run2/containers/crash-$tok.sock ]] || sbx_fail "stale socket not removed"
+        stop_daemon2
+}
