@@ -14,6 +14,12 @@ setup_file() {
         export SBX_SUID_DIR=$SBX_U1_HOME/suid
         install -d -o root -g root -m 0755 "$SBX_SUID_DIR"
         install -o root -g root -m 4755 /usr/bin/id "$SBX_SUID_DIR/id"
+        cat >"$SBX_SUID_DIR/fds" <<'EOF'
+#!/bin/sh
+ls -l /proc/self/fd |
+        awk '$(NF-1) == "->" && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) } END { print "" }'
+EOF
+        chmod 0755 "$SBX_SUID_DIR/fds"
 }
 teardown_file() {
         [[ -z ${SBX_SUID_DIR:-} ]] || rm -rf "$SBX_SUID_DIR"
@@ -67,4 +73,55 @@ assert_no_privs() {
         run sbx_ssh "$SBX_U2" 'grep ^NoNewPrivs: /proc/self/status'
         sbx_show_run
         [[ $status == 0 && $output == *"NoNewPrivs:"*0* ]]
+}
+
+# The fds a program started by the session's shell inherits (all but the
+# one ls reads /proc/self/fd with), in a root-owned script the container sees.
+FD_PROBE=suid/fds
+
+# Runs a command with only stdin, stdout and stderr: su and login pass on
+# whatever their caller had open (here bats's own fds).
+only_stdio() {
+        (
+                for fd in /proc/"$BASHPID"/fd/*; do
+                        fd=${fd##*/}
+                        ((fd > 2)) && eval "exec $fd>&-"
+                done 2>/dev/null
+                exec "$@"
+        )
+}
+
+@test "ssh, ssh -tt, su -, login -f: the session's shell has only fds 0, 1 and 2" {
+        run sbx_ssh "$SBX_U1" "$FD_PROBE"
+        sbx_show_run
+        [[ $status == 0 && $output == "0 1 2 " ]]
+        run sbx_ssh "$SBX_U1" -tt "$FD_PROBE"
+        sbx_show_run
+        [[ $status == 0 && ${output%$'\r'} == "0 1 2 " ]]
+        rm -f "$SBX_U1_HOME/su.fds" "$SBX_U1_HOME/login.fds"
+        only_stdio timeout 60 unshare -m --propagation private -- sh -c \
+                "mount --bind $SBX_T/pam.d /etc/pam.d && exec su - $SBX_U1 -c '$FD_PROBE > su.fds'" </dev/null
+        [[ $(cat "$SBX_U1_HOME/su.fds") == "0 1 2 " ]]
+        printf '%s > login.fds; exit\n' "$FD_PROBE" |
+                only_stdio timeout 60 script -qec "unshare -m --propagation private -- sh -c 'mount --bind $SBX_T/pam.d /etc/pam.d && exec login -f $SBX_U1'" /dev/null >/dev/null
+        [[ $(cat "$SBX_U1_HOME/login.fds") == "0 1 2 " ]]
+        wait_no_container "$SBX_U1"
+}
+
+@test "sshd's user child keeps the saved namespaces, but the user cannot reach its fds" {
+        sbx_ssh "$SBX_U1" 'while [ ! -e stop-fds ]; do sleep 0.1; done; rm -f stop-fds' </dev/null &
+        ssh_pid=$!
+        echo "$ssh_pid" >>"$SBX_T/bg-pids"
+        sbx_poll 30 pgrep -u "$SBX_U1" -x sshd >/dev/null || sbx_fail "no sshd user child"
+        child=$(pgrep -u "$SBX_U1" -x sshd | head -n 1)
+        # It forked from the monitor without exec: the module's fds are there...
+        find "/proc/$child/fd" -mindepth 1 -lname 'mnt:*' | grep -q . ||
+                sbx_fail "expected the saved mnt ns fd"
+        # ...but it changed uid, so it is not dumpable: the user may not open
+        # its fd directory or ptrace it.
+        run sbx_as "$SBX_U1" ls "/proc/$child/fd"
+        [[ $status != 0 && $output == *"Permission denied"* ]]
+        touch "$SBX_U1_HOME/stop-fds"
+        wait "$ssh_pid" || true
+        wait_no_container "$SBX_U1"
 }
