@@ -11,22 +11,25 @@ setup_file() {
         [[ -z $SBX_SKIP_REASON ]] || return 0
         # A setuid-root copy of id where the container sees it: the user's
         # home (the host's /, no nosuid), in a directory only root may change.
-        export SBX_SUID_DIR=$SBX_U1_HOME/suid
-        install -d -o root -g root -m 0755 "$SBX_SUID_DIR"
-        install -o root -g root -m 4755 /usr/bin/id "$SBX_SUID_DIR/id"
-        cat >"$SBX_SUID_DIR/fds" <<'EOF'
+        export PROBE_DIR=$SBX_U1_HOME/suid
+        install -d -o root -g root -m 0755 "$PROBE_DIR"
+        install -o root -g root -m 4755 /usr/bin/id "$PROBE_DIR/id"
+        cat >"$PROBE_DIR/fds" <<'EOF'
 #!/bin/sh
 ls -l /proc/self/fd |
         awk '$(NF-1) == "->" && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) } END { print "" }'
 EOF
-        chmod 0755 "$SBX_SUID_DIR/fds"
+        chmod 0755 "$PROBE_DIR/fds"
 }
 teardown_file() {
-        [[ -z ${SBX_SUID_DIR:-} ]] || rm -rf "$SBX_SUID_DIR"
+        [[ -z ${PROBE_DIR:-} ]] || rm -rf "$PROBE_DIR"
         sbx_login_teardown_file
 }
 setup() { sbx_setup; }
-teardown() { sbx_teardown; }
+teardown() {
+        fuse_release
+        sbx_teardown
+}
 
 wait_no_container() {
         sbx_poll 20 sbx_no_login_container "$1" || sbx_fail "login-$1 still registered"
@@ -45,7 +48,7 @@ assert_no_privs() {
 }
 
 @test "setup: the setuid-root probe does raise privileges outside a confined session" {
-        run sbx_as "$SBX_U1" "$SBX_SUID_DIR/id" -u
+        run sbx_as "$SBX_U1" "$PROBE_DIR/id" -u
         sbx_show_run
         [[ $status == 0 && $output == 0 ]]
 }
@@ -124,4 +127,106 @@ only_stdio() {
         touch "$SBX_U1_HOME/stop-fds"
         wait "$ssh_pid" || true
         wait_no_container "$SBX_U1"
+}
+
+fuse_release() {
+        if [[ -n ${FUSE_PID:-} ]]; then
+                kill -KILL "$FUSE_PID" 2>/dev/null || true
+                wait "$FUSE_PID" 2>/dev/null || true
+                FUSE_PID=
+        fi
+        umount -l "$SBX_U1_HOME/fuse" 2>/dev/null || true
+}
+
+# (But the spare controller.)
+daemon_has_no_children() {
+        [[ -z $(sbx_daemon_descendants) ]]
+}
+
+login_state() {
+        local state
+        state=$(timeout 10 "$SBX_BUILD_DIR/sbxctl" --json list | "$SBX_PY" -c 'import json,sys
+for c in json.load(sys.stdin):
+    if c.get("login") and c["name"] == "login-" + sys.argv[1]:
+        print(c["state"])' "$1" 2>/dev/null) || return 1
+        [[ $state == "$2" ]]
+}
+
+# Policy a-fuse for U1 with a path below $SBX_U1_HOME/fuse, and a FUSE file
+# system there that does not answer: the set-up of U1's container hangs.
+fuse_hang_setup() {
+        [[ -c /dev/fuse ]] || sbx_fail "no /dev/fuse"
+        sbx_defer_rm "$SBX_T/policies/a-fuse.ini"
+        sbx_write_policy a-fuse <<EOF
+[Sandbox]
+Namespaces = mount ipc uts pid net
+
+[Access]
+Users = $SBX_U1
+
+[Files]
+ReadOnlyPaths = -%h/fuse/sub
+
+[Login]
+Linger = 0
+EOF
+        install -d -o "$SBX_U1" -g "$SBX_U1" -m 0755 "$SBX_U1_HOME/fuse"
+        "$BATS_TEST_DIRNAME/fuse-hang.py" "$SBX_U1_HOME/fuse" >"$SBX_T/fuse.out" &
+        FUSE_PID=$!
+        sbx_poll 10 sbx_file_has "$SBX_T/fuse.out" mounted || sbx_fail "no FUSE mount"
+}
+
+fuse_hang_done() {
+        fuse_release
+        rm -f "$SBX_T/policies/a-fuse.ini"
+        rmdir "$SBX_U1_HOME/fuse"
+}
+
+@test "a container set-up that hangs on the user's files does not block the daemon" {
+        fuse_hang_setup
+        # The first login of U1 waits on the file system...
+        sbx_ssh "$SBX_U1" "echo ran" >"$SBX_T/hang.out" 2>&1 </dev/null &
+        ssh_pid=$!
+        echo "$ssh_pid" >>"$SBX_T/bg-pids"
+        # ...while the daemon goes on answering: it shows the container being
+        # set up, and serves another user's login.
+        sbx_poll 30 login_state "$SBX_U1" starting || sbx_fail "the daemon did not answer"
+        run sbx_ssh "$SBX_U2" "echo unconfined"
+        sbx_show_run
+        [[ $status == 0 && $output == unconfined ]]
+        # The file system goes away: the set-up fails, the login is refused.
+        fuse_release
+        st=0
+        wait "$ssh_pid" || st=$?
+        cat "$SBX_T/hang.out"
+        [[ $st == 254 && $(cat "$SBX_T/hang.out") != *ran* ]]
+        grep -q "cannot start login container 'login-$SBX_U1'" "$SBX_T/sandboxd.log"
+        wait_no_container "$SBX_U1"
+        fuse_hang_done
+}
+
+@test "a set-up that never finishes: every join waiting for it is refused, nothing is left" {
+        fuse_hang_setup
+        pids=()
+        for i in 1 2; do
+                sbx_ssh "$SBX_U1" "echo ran" >"$SBX_T/wait$i.out" 2>&1 </dev/null &
+                pids+=("$!")
+                echo "$!" >>"$SBX_T/bg-pids"
+        done
+        sbx_poll 30 login_state "$SBX_U1" starting || sbx_fail "the daemon did not answer"
+        # The file system stays hung: the daemon's deadline ends the set-up
+        # (the helper waiting on the file system is killed).
+        for i in 1 2; do
+                st=0
+                wait "${pids[i - 1]}" || st=$?
+                [[ $st == 254 && $(cat "$SBX_T/wait$i.out") != *ran* ]] ||
+                        sbx_fail "login $i: status $st: $(cat "$SBX_T/wait$i.out")"
+        done
+        grep -q "login container 'login-$SBX_U1' (policy 'a-fuse'): the container's set-up did not finish in time" \
+                "$SBX_T/sandboxd.log"
+        wait_no_container "$SBX_U1"
+        # Neither the set-up helper nor the init is left (both the daemon's
+        # children).
+        sbx_poll 10 daemon_has_no_children || sbx_fail "left: $(sbx_daemon_descendants)"
+        fuse_hang_done
 }
