@@ -32,6 +32,7 @@
 #include "login-policy.h"
 #include "login-state.h"
 #include "login.h"
+#include "parse-util.h"
 #include "policy.h"
 #include "protocol.h"
 #include "user.h"
@@ -299,6 +300,8 @@ static void arm_timer(struct sbx_logins *l)
 
 static void container_idle(struct sbx_logins *l, struct login *ct)
 {
+        uint64_t now;
+
         /* A container being set up is not idle: joins wait for it. */
         if (ct->n_sessions > 0 || ct->dying || ct->starting)
                 return;
@@ -306,7 +309,14 @@ static void container_idle(struct sbx_logins *l, struct login *ct)
                 login_kill(ct);
                 return;
         }
-        ct->idle_deadline = now_usec(CLOCK_MONOTONIC) + ct->linger_usec;
+        /* Linger=infinity: until sbxctl stop. (The sum would wrap around
+         * to the past: torn down at once.) */
+        if (ct->linger_usec == SBX_DURATION_INFINITY) {
+                ct->idle_deadline = 0;
+                return;
+        }
+        now = now_usec(CLOCK_MONOTONIC);
+        ct->idle_deadline = ct->linger_usec > UINT64_MAX - now ? UINT64_MAX : now + ct->linger_usec;
         if (ct->idle_deadline == 0)
                 ct->idle_deadline = 1;
         arm_timer(l);

@@ -143,6 +143,10 @@ daemon_has_no_children() {
         [[ -z $(sbx_daemon_descendants) ]]
 }
 
+sessions_are_zero() {
+        [[ $(sbx_login_sessions "$1") == 0 ]]
+}
+
 login_state() {
         local state
         state=$(timeout 10 "$SBX_BUILD_DIR/sbxctl" --json list | "$SBX_PY" -c 'import json,sys
@@ -229,4 +233,27 @@ fuse_hang_done() {
         # children).
         sbx_poll 10 daemon_has_no_children || sbx_fail "left: $(sbx_daemon_descendants)"
         fuse_hang_done
+}
+
+@test "Linger=infinity keeps an idle container until sbxctl stop (not torn down at once)" {
+        sbx_defer_rm "$SBX_T/policies/a-forever.ini"
+        sbx_write_policy a-forever <<EOF
+[Sandbox]
+Namespaces = mount ipc uts pid net
+
+[Access]
+Users = $SBX_U1
+
+[Login]
+Linger = infinity
+EOF
+        run sbx_ssh "$SBX_U1" true
+        sbx_show_run
+        [[ $status == 0 ]]
+        rm -f "$SBX_T/policies/a-forever.ini"
+        sbx_poll 10 sessions_are_zero "$SBX_U1" || sbx_fail "the session did not end"
+        login_state "$SBX_U1" lingering || sbx_fail "not lingering: $("$SBX_BUILD_DIR/sbxctl" list)"
+        run "$SBX_BUILD_DIR/sbxctl" stop "login-$SBX_U1"
+        [[ $status == 0 ]]
+        wait_no_container "$SBX_U1"
 }
