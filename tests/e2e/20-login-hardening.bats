@@ -147,6 +147,10 @@ sessions_are_zero() {
         [[ $(sbx_login_sessions "$1") == 0 ]]
 }
 
+sessions_are_one() {
+        [[ $(sbx_login_sessions "$1") == 1 ]]
+}
+
 login_state() {
         local state
         state=$(timeout 10 "$SBX_BUILD_DIR/sbxctl" --json list | "$SBX_PY" -c 'import json,sys
@@ -255,5 +259,24 @@ EOF
         login_state "$SBX_U1" lingering || sbx_fail "not lingering: $("$SBX_BUILD_DIR/sbxctl" list)"
         run "$SBX_BUILD_DIR/sbxctl" stop "login-$SBX_U1"
         [[ $status == 0 ]]
+        wait_no_container "$SBX_U1"
+}
+
+@test "sbxctl sessions escapes control characters of the login program's PAM items" {
+        rhost=$'evil\e]0;owned\a.example'
+        rm -f "$SBX_U1_HOME/stop-rhost"
+        # A console login whose remote host (login -h) holds escape sequences;
+        # its shell waits for ~/stop-rhost.
+        printf 'while [ ! -e stop-rhost ]; do sleep 0.1; done; exit\n' |
+                only_stdio timeout 60 script -qec "unshare -m --propagation private -- sh -c 'mount --bind $SBX_T/pam.d /etc/pam.d && exec login -h \"\$1\" -f $SBX_U1' sh '$rhost'" /dev/null >/dev/null &
+        bg=$!
+        echo "$bg" >>"$SBX_T/bg-pids"
+        sbx_poll 30 sessions_are_one "$SBX_U1" || sbx_fail "no login session"
+        run "$SBX_BUILD_DIR/sbxctl" sessions "$SBX_U1"
+        sbx_show_run
+        touch "$SBX_U1_HOME/stop-rhost"
+        wait "$bg" || true
+        [[ $status == 0 && $output == *'evil\x1b]0;owned\x07.example'* ]]
+        [[ $output != *$'\e'* && $output != *$'\a'* ]]
         wait_no_container "$SBX_U1"
 }
