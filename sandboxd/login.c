@@ -856,6 +856,34 @@ static void setup_progress(struct sbx_logins *l, struct login *ct, bool gone)
                 container_idle(l, ct);
 }
 
+/* The service asks for policy M->policy, but the user's container CT runs
+ * another one: a policy= is never silently replaced by the policy of the
+ * container another service started. As without a container, a policy that
+ * does not admit the user leaves them unconfined; one that does is refused. */
+static int other_policy(struct sbx_logins *l, int conn_fd, const struct sbx_msg *m,
+                        const struct sbx_login_user *w, const struct login *ct)
+{
+        cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
+        cleanup_free char *err = NULL;
+        int r = sbx_login_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
+
+        if (r == -ENOENT || r == -EINVAL)
+                return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'", m->policy);
+        if (r < 0)
+                return refuse(conn_fd, -r, SBX_ERR_BAD_POLICY, "policy is invalid: %s",
+                              err ? err : strerror(-r));
+        if (!sbx_login_policy_admits(p, w)) {
+                log_notice("login: user '%s' (uid %u) matches no login policy in %s: not confined",
+                           w->name, w->uid, m->policy);
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no login policy matches user '%s'", w->name);
+        }
+        return refuse(conn_fd, EBUSY, SBX_ERR_EXISTS,
+                      "user '%s' has a login container with policy '%s'; this service asks for "
+                      "policy '%s'",
+                      ct->user, ct->policy, m->policy);
+}
+
 static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
                        const struct sbx_msg *m)
 {
@@ -893,6 +921,8 @@ static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cr
                 if (r < 0)
                         return r == -ENOMEM ? r : 0; /* already answered */
         }
+        if (m->policy && strcmp(m->policy, ct->policy) != 0)
+                return other_policy(l, conn_fd, m, &w, ct);
         if (ct->starting)
                 return add_waiter(ct, conn_fd, cred->pid, &pidfd, m);
         return join_session(l, ct, conn_fd, cred->pid, TAKE_FD(pidfd), m->service, m->tty,

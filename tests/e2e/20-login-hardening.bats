@@ -280,3 +280,35 @@ EOF
         [[ $output != *$'\e'* && $output != *$'\a'* ]]
         wait_no_container "$SBX_U1"
 }
+
+@test "a service's policy= is not replaced by the policy of the user's running container" {
+        # Sorts after login.ini: sshd (no policy=) still picks that one.
+        sbx_defer_rm "$SBX_T/policies/zz-other.ini"
+        sbx_write_policy zz-other <<EOF
+[Sandbox]
+Namespaces = mount ipc uts pid net
+Hostname = other-box
+
+[Access]
+Users = $SBX_U1
+
+[Login]
+Linger = 0
+EOF
+        sbx_write_pam_dir "$SBX_T/pam.d-other" "socket=$SBX_SOCK policy=zz-other"
+        rm -f "$SBX_U1_HOME/stop-pol" "$SBX_U1_HOME/pol.out"
+        sbx_ssh "$SBX_U1" 'while [ ! -e stop-pol ]; do sleep 0.1; done; rm -f stop-pol' </dev/null &
+        ssh_pid=$!
+        echo "$ssh_pid" >>"$SBX_T/bg-pids"
+        sbx_poll 30 sessions_are_one "$SBX_U1" || sbx_fail "no ssh session"
+        st=0
+        only_stdio timeout 60 unshare -m --propagation private -- sh -c \
+                "mount --bind $SBX_T/pam.d-other /etc/pam.d && exec su - $SBX_U1 -c 'hostname > pol.out'" </dev/null || st=$?
+        touch "$SBX_U1_HOME/stop-pol"
+        wait "$ssh_pid" || true
+        [[ $st != 0 && ! -e $SBX_U1_HOME/pol.out ]] || sbx_fail "su ran (status $st): $(cat "$SBX_U1_HOME/pol.out" 2>/dev/null)"
+        grep -q "has a login container with policy 'login'; this service asks for policy 'zz-other'" \
+                "$SBX_T/sandboxd.log"
+        wait_no_container "$SBX_U1"
+        rm -f "$SBX_T/policies/zz-other.ini"
+}
