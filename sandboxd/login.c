@@ -442,9 +442,15 @@ struct sbx_logins *sbx_logins_free(struct sbx_logins *l)
                         int pidfd = ct->init_pidfd;
 
                         setup_fail(l, ct, -ESHUTDOWN, "sandboxd is stopping");
-                        /* Killed: gone at once, so its cgroup can be removed. */
-                        if (pidfd >= 0)
-                                (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
+                        /* Killed: normally gone at once, so its cgroup can be
+                         * removed. An exiting daemon waits a second at most. */
+                        if (pidfd >= 0) {
+                                struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+                                (void) poll(&p, 1, 1000);
+                                (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL,
+                                              WEXITED | WNOHANG);
+                        }
                 }
         }
         while (l->sessions) {

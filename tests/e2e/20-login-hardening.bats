@@ -28,6 +28,10 @@ teardown_file() {
 setup() { sbx_setup; }
 teardown() {
         fuse_release
+        if [[ -n ${DAEMON3:-} ]]; then
+                kill -TERM "$DAEMON3" 2>/dev/null || true
+                sbx_wait_pid "$DAEMON3" 10 || kill -KILL "$DAEMON3" 2>/dev/null || true
+        fi
         sbx_teardown
 }
 
@@ -151,6 +155,10 @@ sessions_are_one() {
         [[ $(sbx_login_sessions "$1") == 1 ]]
 }
 
+no_login_cgroup() {
+        [[ -z $(find /sys/fs/cgroup -type d -name "lxsandbox-login-$1.*" 2>/dev/null) ]]
+}
+
 login_state() {
         local state
         state=$(timeout 10 "$SBX_BUILD_DIR/sbxctl" --json list | "$SBX_PY" -c 'import json,sys
@@ -174,6 +182,9 @@ Users = $SBX_U1
 
 [Files]
 ReadOnlyPaths = -%h/fuse/sub
+
+[Resources]
+TasksMax = 40
 
 [Login]
 Linger = 0
@@ -311,4 +322,36 @@ EOF
                 "$SBX_T/sandboxd.log"
         wait_no_container "$SBX_U1"
         rm -f "$SBX_T/policies/zz-other.ini"
+}
+
+@test "sandboxd stopping during a set-up refuses the waiting join and leaves nothing behind" {
+        fuse_hang_setup
+        install -d -m 0755 "$SBX_T/run3"
+        env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$SBX_BUILD_DIR/sandboxd" --foreground \
+                --policy-dir "$SBX_T/policies" --run-dir "$SBX_T/run3" --log-level debug \
+                </dev/null >>"$SBX_T/sandboxd3.log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+        DAEMON3=$!
+        sbx_register pid "$DAEMON3 $(sbx_pid_starttime "$DAEMON3")"
+        sbx_poll 10 test -S "$SBX_T/run3/sandboxd.sock" || sbx_fail "third daemon did not start"
+        export LXSANDBOX_SOCKET=$SBX_T/run3/sandboxd.sock
+        sbx_write_pam_dir "$SBX_T/pam.d-3" "socket=$LXSANDBOX_SOCKET"
+        port=$(sbx_free_port)
+        # "restart": sbx_login_teardown_file stops it.
+        sbx_start_sshd restart "$port" "$SBX_T/pam.d-3"
+        sbx_ssh -p "$port" "$SBX_U1" "echo ran" >"$SBX_T/stop3.out" 2>&1 </dev/null &
+        ssh_pid=$!
+        echo "$ssh_pid" >>"$SBX_T/bg-pids"
+        sbx_poll 30 login_state "$SBX_U1" starting || sbx_fail "no container being set up"
+        no_login_cgroup "$SBX_U1" && sbx_fail "no cgroup for the container being set up"
+        kill -TERM "$DAEMON3"
+        sbx_wait_pid "$DAEMON3" 10 || sbx_fail "sandboxd did not stop during a set-up"
+        st=0
+        wait "$ssh_pid" || st=$?
+        [[ $st == 254 && $(cat "$SBX_T/stop3.out") != *ran* ]] || sbx_fail "ssh: $st"
+        grep -q "cannot start login container 'login-$SBX_U1' (policy 'a-fuse'): sandboxd is stopping" \
+                "$SBX_T/sandboxd3.log"
+        # The set-up helper died with the daemon; no cgroup of the container is left.
+        sbx_poll 10 no_login_cgroup "$SBX_U1" || sbx_fail "left: $(find /sys/fs/cgroup -name "lxsandbox-login-$SBX_U1.*")"
+        kill -TERM "$(cat "$SBX_T/restart.pid")"
+        fuse_hang_done
 }
