@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -358,6 +359,19 @@ static int open_session(pam_handle_t *h, const struct options *o)
         }
         (void) close(jr.pidfd);
         s->joined = jr.ns_flags;
+        /* Inherited by everything the login program starts from here on, and
+         * never cleared: no setuid or file-capability exec inside raises
+         * privileges. The container shares the host's user namespace, so
+         * root inside would be root with every capability, next to the
+         * host's kernel. The login program's own setuid() to the user is
+         * not an exec and still works. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                r = sbx_negerrno();
+                pam_syslog(h, LOG_ERR, "cannot set no_new_privs: %s", strerror(-r));
+                (void) restore(h, s, o->debug);
+                saved_free(h, s, 0);
+                return PAM_SESSION_ERR;
+        }
         if (s->cwd && chdir(s->cwd) < 0 && o->debug)
                 pam_syslog(h, LOG_DEBUG, "'%s' does not exist in the container", s->cwd);
         if (pam_set_data(h, DATA_KEY, s, saved_free) != PAM_SUCCESS) {

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The first process of a login container: cloned by the daemon into the
- * policy's namespaces, it enters the cgroup and its namespace, builds the
- * filesystem view, drops every capability and execs sandboxd-reaper. Between
- * clone and exec only async-signal-safe code runs: we are a copy of the daemon. */
+/* The first process of a login container and the helper that starts it. The
+ * daemon forks the helper and goes on serving; the helper builds the mount
+ * plan and clones the init, as the daemon's child (CLONE_PARENT), into the
+ * policy's namespaces. The init enters the cgroup and its namespace, builds
+ * the filesystem view, drops every capability and execs sandboxd-reaper.
+ * Between clone and exec only async-signal-safe code runs: we are a copy of
+ * the daemon. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -16,12 +19,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fd-util.h"
 #include "log.h"
 #include "login-init.h"
 #include "macro.h"
@@ -33,9 +38,6 @@
 #ifndef P_PIDFD
 #define P_PIDFD 3
 #endif
-
-/* Longest a new container's set-up may take before the join fails. */
-#define SETUP_TIMEOUT_MS 10000
 
 static void sbx_cgroup_cleanupp(struct sbx_cgroup **cg)
 {
@@ -156,22 +158,169 @@ static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
         return 0;
 }
 
-/* Clones the container's init with the policy's namespaces and waits until it
- * has exec'd the reaper (or failed, with the reason in *RET_ERROR). */
+/* What the helper tells the daemon, on a SOCK_SEQPACKET socket. */
+enum helper_kind {
+        HELPER_CLONED = 1, /* with the init's pidfd */
+        HELPER_DONE,       /* err 0: the init exec'd the reaper */
+};
+
+struct helper_msg {
+        int kind;
+        int err;
+        pid_t pid;
+        char text[480];
+};
+
+static void helper_send(int sock, int kind, int err, pid_t pid, const int *fd, const char *fmt, ...)
+    sbx_printf(6, 7);
+static void helper_send(int sock, int kind, int err, pid_t pid, const int *fd, const char *fmt, ...)
+{
+        struct helper_msg m = {.kind = kind, .err = err < 0 ? -err : err, .pid = pid};
+        va_list ap;
+
+        if (fmt) {
+                va_start(ap, fmt);
+                (void) vsnprintf(m.text, sizeof(m.text), fmt, ap);
+                va_end(ap);
+        }
+        (void) sbx_send_fds(sock, &m, sizeof(m), fd, fd ? 1 : 0);
+}
+
+struct helper_args {
+        struct sbx_policy *p;
+        const struct sbx_user *u;
+        bool cgroup;
+        int ns_flags, reaper_fd, sock;
+};
+
+/* Closes every fd but stdio and the KEEP ones (sorted, above 2). */
+static void close_all_but(const int *keep, size_t n)
+{
+        unsigned from = 3;
+
+        for (size_t i = 0; i < n; i++) {
+                if (keep[i] > (int) from)
+                        (void) close_range(from, (unsigned) keep[i] - 1, 0);
+                from = (unsigned) keep[i] + 1;
+        }
+        (void) close_range(from, ~0U, 0);
+}
+
+/* The set-up helper: a fork of the daemon (single-threaded, so it may
+ * allocate), in the daemon's namespaces. Everything that may wait on the
+ * user's files happens here, not in the daemon: checking the policy's paths
+ * (a FUSE file system the user mounted in their home can make any lookup
+ * below it wait for as long as the user likes) and the init's mounts. The
+ * daemon kills us (and the init) when the set-up takes too long. The init is
+ * cloned with CLONE_PARENT: the daemon is its parent, as if it had cloned it. */
+static sbx_noreturn void helper_main(const struct helper_args *h)
+{
+        cleanup_(sbx_mount_plan_freep) struct sbx_mount_plan *plan = NULL;
+        cleanup_close int go_r = -1, go_w = -1, rep_r = -1, rep_w = -1, null_fd = -1;
+        struct child_args a = {.hostname = h->p->hostname, .reaper_fd = h->reaper_fd};
+        /* No exit_signal with CLONE_PARENT: the init inherits ours, SIGCHLD. */
+        struct clone_args ca = {};
+        struct pollfd pfd = {.events = POLLIN};
+        struct child_report rep;
+        cleanup_free char *err = NULL;
+        int pidfd = -1, fds[2], r;
+        ssize_t n;
+        pid_t pid;
+        char go;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* None of the daemon's connections, sockets or pidfds stays open
+         * while we may wait on the user's files. */
+        {
+                int keep[2] = {h->sock < h->reaper_fd ? h->sock : h->reaper_fd,
+                               h->sock < h->reaper_fd ? h->reaper_fd : h->sock};
+
+                close_all_but(keep, 2);
+        }
+        if (h->ns_flags & CLONE_NEWNS) {
+                r = sbx_mount_plan_build(h->p, h->u, &plan, &err);
+                if (r < 0) {
+                        helper_send(h->sock, HELPER_DONE, r, 0, NULL, "%s",
+                                    err ? err : strerror(-r));
+                        _exit(0);
+                }
+        }
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null_fd < 0 || pipe2(fds, O_CLOEXEC) < 0)
+                goto fail_errno;
+        go_r = fds[0];
+        go_w = fds[1];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                goto fail_errno;
+        rep_r = fds[0];
+        rep_w = fds[1];
+
+        a.plan = plan;
+        a.flags = h->ns_flags & ~CLONE_NEWCGROUP;
+        a.go_fd = go_r;
+        a.report_fd = rep_w;
+        a.null_fd = null_fd;
+        a.cgroup_ns = h->cgroup;
+        ca.flags = (uint64_t) a.flags | CLONE_PIDFD | CLONE_PARENT;
+        ca.pidfd = (uint64_t) (uintptr_t) &pidfd;
+        pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
+        if (pid < 0)
+                goto fail_errno;
+        if (pid == 0)
+                child_main(&a);
+        /* Their ends are the child's: EOF on REP_R means it exec'd (or died). */
+        sbx_closep(&rep_w);
+        sbx_closep(&go_r);
+        /* First of all: from now on the daemon can kill it. The daemon moves
+         * it into the cgroup and says go. */
+        helper_send(h->sock, HELPER_CLONED, 0, pid, &pidfd, NULL);
+        if (read(h->sock, &go, 1) != 1)
+                _exit(0);
+        if (write(go_w, "g", 1) != 1)
+                goto fail_errno;
+        pfd.fd = rep_r;
+        while ((r = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
+                ;
+        n = r < 0 ? -1 : read(rep_r, &rep, sizeof(rep));
+        if (n == 0) {
+                struct pollfd dead = {.fd = pidfd, .events = POLLIN};
+
+                /* Closed on exec, or the init died (killed) before. */
+                if (poll(&dead, 1, 0) == 0)
+                        helper_send(h->sock, HELPER_DONE, 0, pid, NULL, NULL);
+                else
+                        helper_send(h->sock, HELPER_DONE, ESRCH, pid, NULL,
+                                    "the init died during its set-up");
+                _exit(0);
+        }
+        if (n == sizeof(rep) && rep.step > 0 && rep.step < (int) ELEMENTSOF(step_names)) {
+                char what[384] = "";
+
+                if (rep.step == 2)
+                        (void) sbx_mount_plan_describe(plan, rep.index, what, sizeof(what));
+                r = rep.err > 0 ? -rep.err : -EIO;
+                helper_send(h->sock, HELPER_DONE, r, pid, NULL, "%s%s%s: %s", step_names[rep.step],
+                            what[0] ? ": " : "", what, strerror(-r));
+                _exit(0);
+        }
+        helper_send(h->sock, HELPER_DONE, EIO, pid, NULL, "bad report from the init");
+        _exit(0);
+fail_errno:
+        r = sbx_negerrno();
+        helper_send(h->sock, HELPER_DONE, r, 0, NULL, "%s", strerror(-r));
+        _exit(0);
+}
+
 int sbx_login_init_start(int reaper_fd, const char *run_dir, const char *name, struct sbx_policy *p,
                          const struct sbx_user *u, struct sbx_login_init *ret, char **ret_error)
 {
         cleanup_(sbx_cgroup_cleanupp) struct sbx_cgroup *cg = NULL;
-        cleanup_(sbx_mount_plan_freep) struct sbx_mount_plan *plan = NULL;
-        cleanup_close int go_r = -1, go_w = -1, rep_r = -1, rep_w = -1, null_fd = -1;
-        struct child_args a = {.hostname = p->hostname, .reaper_fd = reaper_fd};
+        cleanup_close int sock_r = -1, sock_w = -1;
+        struct helper_args h = {.p = p, .u = u, .reaper_fd = reaper_fd};
         struct clone_args ca = {.exit_signal = SIGCHLD};
-        struct child_report rep;
-        struct pollfd pfd = {.events = POLLIN};
-        int pidfd = -1, ns_flags, fds[2], r;
-        char cgname[96];
+        int helper_pidfd = -1, ns_flags, fds[2], r;
+        char cgname[96] = "";
         uint32_t gen = 0;
-        ssize_t n;
         pid_t pid;
 
         if (reaper_fd < 0) {
@@ -188,9 +337,6 @@ int sbx_login_init_start(int reaper_fd, const char *run_dir, const char *name, s
                 r = hide_run_dir(p, run_dir);
                 if (r < 0)
                         return r;
-                r = sbx_mount_plan_build(p, u, &plan, ret_error);
-                if (r < 0)
-                        return r;
         }
         if (p->limits.set) {
                 /* A new name per container: a login arriving while the last
@@ -203,75 +349,100 @@ int sbx_login_init_start(int reaper_fd, const char *run_dir, const char *name, s
                         return r;
                 ns_flags |= CLONE_NEWCGROUP;
         }
-
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null_fd < 0 || pipe2(fds, O_CLOEXEC) < 0)
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
                 return sbx_negerrno();
-        go_r = fds[0];
-        go_w = fds[1];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return sbx_negerrno();
-        rep_r = fds[0];
-        rep_w = fds[1];
+        sock_r = fds[0];
+        sock_w = fds[1];
+        r = sbx_fd_set_nonblock(sock_r, 1);
+        if (r < 0)
+                return r;
 
-        a.plan = plan;
-        a.flags = ns_flags & ~CLONE_NEWCGROUP;
-        a.go_fd = go_r;
-        a.report_fd = rep_w;
-        a.null_fd = null_fd;
-        a.cgroup_ns = cg != NULL;
-        ca.flags = (uint64_t) a.flags | CLONE_PIDFD;
-        ca.pidfd = (uint64_t) (uintptr_t) &pidfd;
+        h.cgroup = cg != NULL;
+        h.ns_flags = ns_flags;
+        h.sock = sock_w;
+        ca.flags = CLONE_PIDFD;
+        ca.pidfd = (uint64_t) (uintptr_t) &helper_pidfd;
         pid = (pid_t) syscall(SYS_clone3, &ca, sizeof(ca));
         if (pid < 0)
                 return log_error_errno(sbx_negerrno(), "clone3: %m");
-        if (pid == 0)
-                child_main(&a);
-        /* Their ends are the child's: EOF on REP_R means it exec'd. */
-        sbx_closep(&rep_w);
-        sbx_closep(&go_r);
+        if (pid == 0) {
+                sbx_closep(&sock_r);
+                helper_main(&h);
+        }
+        *ret = (struct sbx_login_init){
+            .pid = 0,
+            .pidfd = -1,
+            .ns_flags = ns_flags,
+            .cg = TAKE_PTR(cg),
+            .helper_pidfd = helper_pidfd,
+            .sock = TAKE_FD(sock_r),
+        };
+        (void) snprintf(ret->cgroup_name, sizeof(ret->cgroup_name), "%s", cgname);
+        return 0;
+}
 
-        if (cg) {
-                r = sbx_cgroup_attach(cg, pid);
-                if (r < 0) {
-                        set_error(ret_error, "cannot move the init into its cgroup: %s",
-                                  strerror(-r));
-                        goto kill;
+int sbx_login_init_progress(struct sbx_login_init *init, struct sbx_cgroup *cg, char **ret_error)
+{
+        for (;;) {
+                struct helper_msg m;
+                size_t n_fds = 0;
+                int fd = -1;
+                ssize_t n = sbx_recv_fds(init->sock, &m, sizeof(m), &fd, 1, &n_fds);
+
+                if (n == -EAGAIN)
+                        return 1;
+                if (n == 0 || n == -ECONNRESET) {
+                        set_error(ret_error, "the set-up helper died");
+                        return -EIO;
                 }
-        }
-        if (write(go_w, "g", 1) != 1) {
-                r = sbx_negerrno();
-                goto kill;
-        }
-        pfd.fd = rep_r;
-        r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
-        if (r <= 0) {
-                r = r == 0 ? -ETIMEDOUT : sbx_negerrno();
-                set_error(ret_error, "the container's set-up did not finish");
-                goto kill;
-        }
-        n = read(rep_r, &rep, sizeof(rep));
-        if (n == 0) {
-                /* exec'd: the pipe closed on exec */
-                *ret = (struct sbx_login_init){
-                    .pid = pid, .pidfd = pidfd, .ns_flags = ns_flags, .cg = TAKE_PTR(cg)};
-                if (ret->cg)
-                        (void) snprintf(ret->cgroup_name, sizeof(ret->cgroup_name), "%s", cgname);
-                return 0;
-        }
-        if (n == sizeof(rep) && rep.step > 0 && rep.step < (int) ELEMENTSOF(step_names)) {
-                char what[512] = "";
+                if (n < 0) {
+                        set_error(ret_error, "cannot read from the set-up helper: %s",
+                                  strerror((int) -n));
+                        return (int) n;
+                }
+                if (n != sizeof(m)) {
+                        sbx_close_many(&fd, n_fds);
+                        set_error(ret_error, "bad message from the set-up helper");
+                        return -EBADMSG;
+                }
+                m.text[sizeof(m.text) - 1] = '\0';
+                if (m.kind == HELPER_CLONED && n_fds == 1 && init->pid == 0 && m.pid > 0) {
+                        int r = 0;
 
-                if (rep.step == 2)
-                        (void) sbx_mount_plan_describe(plan, rep.index, what, sizeof(what));
-                r = rep.err > 0 ? -rep.err : -EIO;
-                set_error(ret_error, "%s%s%s: %s", step_names[rep.step], what[0] ? ": " : "", what,
-                          strerror(-r));
-        } else
-                r = -EIO;
-kill:
-        (void) syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-        (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL, WEXITED);
-        (void) close(pidfd);
-        return r;
+                        init->pidfd = fd;
+                        init->pid = m.pid;
+                        /* It waits for this before anything else. */
+                        if (cg)
+                                r = sbx_cgroup_attach(cg, m.pid);
+                        if (r < 0) {
+                                set_error(ret_error, "cannot move the init into its cgroup: %s",
+                                          strerror(-r));
+                                return r;
+                        }
+                        if (send(init->sock, "g", 1, MSG_NOSIGNAL) != 1) {
+                                set_error(ret_error, "the set-up helper died");
+                                return -EIO;
+                        }
+                        continue;
+                }
+                sbx_close_many(&fd, n_fds);
+                if (m.kind != HELPER_DONE) {
+                        set_error(ret_error, "bad message from the set-up helper");
+                        return -EBADMSG;
+                }
+                if (m.err == 0 && init->pid > 0) {
+                        sbx_login_init_end(init);
+                        return 0;
+                }
+                set_error(ret_error, "%s", m.text[0] ? m.text : strerror(m.err ? m.err : EIO));
+                return m.err > 0 ? -m.err : -EIO;
+        }
+}
+
+void sbx_login_init_end(struct sbx_login_init *init)
+{
+        if (init->helper_pidfd >= 0)
+                (void) syscall(SYS_pidfd_send_signal, init->helper_pidfd, SIGKILL, NULL, 0);
+        init->helper_pidfd = sbx_safe_close(init->helper_pidfd);
+        init->sock = sbx_safe_close(init->sock);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Login containers: see login.h. Everything here runs in the daemon's single
- * thread; the only waits are for a new container's set-up (its init reports
- * or execs the reaper) and never for a teardown: sshd asks to close a session
+ * thread and never waits: not for a new container's set-up (a helper process
+ * does it, which may wait on the user's files; the joins wait for it, the
+ * daemon does not), and not for a teardown: sshd asks to close a session
  * before it reaps its child, a zombie inside the container that the dying init
  * waits for, so replying only after the teardown would deadlock. */
 #include <dirent.h>
@@ -31,6 +32,7 @@
 #include "login-policy.h"
 #include "login-state.h"
 #include "login.h"
+#include "parse-util.h"
 #include "policy.h"
 #include "protocol.h"
 #include "user.h"
@@ -43,8 +45,21 @@
 #endif
 
 #define LOGIN_PREFIX "login-"
+/* Longest a new container's set-up may take before its joins fail. */
+#define SETUP_TIMEOUT_USEC (10 * 1000000ull)
+/* Joins that may wait for one container's set-up. */
+#define MAX_WAITERS 128
 
 struct login;
+
+/* A LOGIN_JOIN waiting for its container's set-up. */
+struct waiter {
+        struct waiter *next;
+        int conn_fd; /* our own dup of the connection */
+        pid_t pid;
+        int pidfd;
+        char *service, *tty, *rhost;
+};
 
 struct session {
         struct session *next;
@@ -74,6 +89,13 @@ struct login {
         uint64_t idle_deadline; /* CLOCK_MONOTONIC usec when to tear down; 0: none */
         bool dying;
         uint64_t start_time;
+        /* Until its init runs the reaper: the set-up helper, the deadline
+         * (CLOCK_MONOTONIC usec) and the joins waiting for it. */
+        bool starting;
+        struct sbx_login_init setup;
+        uint64_t setup_deadline;
+        struct waiter *waiters;
+        size_t n_waiters;
 };
 
 struct sbx_logins {
@@ -106,6 +128,8 @@ static void unwatch(struct sbx_logins *l, int fd)
 }
 
 static void rediscover(struct sbx_logins *l);
+static void setup_progress(struct sbx_logins *l, struct login *ct, bool gone);
+static void setup_fail(struct sbx_logins *l, struct login *ct, int r, const char *why);
 
 static int open_state_dir(const char *run_dir)
 {
@@ -213,6 +237,17 @@ static void remove_state(struct sbx_logins *l, const struct login *ct)
         (void) unlinkat(l->state_fd, path, 0);
 }
 
+static struct login *login_new(void)
+{
+        struct login *ct = calloc(1, sizeof(*ct));
+
+        if (!ct)
+                return NULL;
+        ct->init_pidfd = -1;
+        ct->setup = (struct sbx_login_init){.pidfd = -1, .helper_pidfd = -1, .sock = -1};
+        return ct;
+}
+
 static void login_free(struct login *ct)
 {
         if (!ct)
@@ -223,6 +258,8 @@ static void login_free(struct login *ct)
         free(ct->cgroup_name);
         ct->cg = sbx_cgroup_cleanup(ct->cg);
         (void) sbx_safe_close(ct->init_pidfd);
+        (void) sbx_safe_close(ct->setup.pidfd);
+        sbx_login_init_end(&ct->setup);
         free(ct);
 }
 
@@ -238,7 +275,8 @@ static void login_kill(struct login *ct)
                    ct->user, ct->n_sessions);
         /* PID 1 dies, and with it the whole PID namespace. Reaped when its
          * pidfd says so, never waited for here. */
-        if (syscall(SYS_pidfd_send_signal, ct->init_pidfd, SIGKILL, NULL, 0) < 0)
+        if (ct->init_pidfd >= 0 &&
+            syscall(SYS_pidfd_send_signal, ct->init_pidfd, SIGKILL, NULL, 0) < 0)
                 log_warning_errno(sbx_negerrno(), "Cannot kill the init of '%s': %m", ct->name);
 }
 
@@ -247,9 +285,12 @@ static void arm_timer(struct sbx_logins *l)
         struct itimerspec its = {};
         uint64_t next = 0;
 
-        for (struct login *ct = l->containers; ct; ct = ct->next)
+        for (struct login *ct = l->containers; ct; ct = ct->next) {
                 if (ct->idle_deadline && (!next || ct->idle_deadline < next))
                         next = ct->idle_deadline;
+                if (ct->starting && (!next || ct->setup_deadline < next))
+                        next = ct->setup_deadline;
+        }
         if (next) {
                 its.it_value.tv_sec = (time_t) (next / 1000000u);
                 its.it_value.tv_nsec = (long) (next % 1000000u) * 1000;
@@ -259,13 +300,23 @@ static void arm_timer(struct sbx_logins *l)
 
 static void container_idle(struct sbx_logins *l, struct login *ct)
 {
-        if (ct->n_sessions > 0 || ct->dying)
+        uint64_t now;
+
+        /* A container being set up is not idle: joins wait for it. */
+        if (ct->n_sessions > 0 || ct->dying || ct->starting)
                 return;
         if (ct->linger_usec == 0) {
                 login_kill(ct);
                 return;
         }
-        ct->idle_deadline = now_usec(CLOCK_MONOTONIC) + ct->linger_usec;
+        /* Linger=infinity: until sbxctl stop. (The sum would wrap around
+         * to the past: torn down at once.) */
+        if (ct->linger_usec == SBX_DURATION_INFINITY) {
+                ct->idle_deadline = 0;
+                return;
+        }
+        now = now_usec(CLOCK_MONOTONIC);
+        ct->idle_deadline = ct->linger_usec > UINT64_MAX - now ? UINT64_MAX : now + ct->linger_usec;
         if (ct->idle_deadline == 0)
                 ct->idle_deadline = 1;
         arm_timer(l);
@@ -273,6 +324,10 @@ static void container_idle(struct sbx_logins *l, struct login *ct)
 
 static void container_gone(struct sbx_logins *l, struct login *ct)
 {
+        /* Died (or was stopped) before its set-up finished: the joins
+         * waiting for it fail. */
+        if (ct->starting)
+                setup_progress(l, ct, true);
         unwatch(l, ct->init_pidfd);
         /* The daemon's SIGCHLD handler may have reaped it already. */
         (void) waitid((idtype_t) P_PIDFD, (id_t) ct->init_pidfd, NULL, WEXITED | WNOHANG);
@@ -348,12 +403,22 @@ void sbx_logins_on_event(struct sbx_logins *l, int fd)
                 uint64_t now = now_usec(CLOCK_MONOTONIC), ticks;
 
                 (void) !read(l->timer_fd, &ticks, sizeof(ticks));
-                for (struct login *ct = l->containers; ct; ct = ct->next)
+                for (struct login *ct = l->containers, *next; ct; ct = next) {
+                        next = ct->next; /* setup_fail() may free CT */
                         if (ct->idle_deadline && ct->idle_deadline <= now && ct->n_sessions == 0)
                                 login_kill(ct);
+                        if (ct->starting && ct->setup_deadline <= now)
+                                setup_fail(l, ct, -ETIMEDOUT,
+                                           "the container's set-up did not finish in time");
+                }
                 arm_timer(l);
                 return;
         }
+        for (struct login *ct = l->containers; ct; ct = ct->next)
+                if (ct->starting && ct->setup.sock == fd) {
+                        setup_progress(l, ct, false);
+                        return;
+                }
         for (struct session *s = l->sessions; s; s = s->next)
                 if (s->pidfd == fd) {
                         session_end(l, s, false, "login process exited");
@@ -370,6 +435,24 @@ struct sbx_logins *sbx_logins_free(struct sbx_logins *l)
 {
         if (!l)
                 return NULL;
+        /* Half set-up containers are not kept: their joins fail. */
+        for (struct login *ct = l->containers, *next; ct; ct = next) {
+                next = ct->next;
+                if (ct->starting) {
+                        int pidfd = ct->init_pidfd;
+
+                        setup_fail(l, ct, -ESHUTDOWN, "sandboxd is stopping");
+                        /* Killed: normally gone at once, so its cgroup can be
+                         * removed. An exiting daemon waits a second at most. */
+                        if (pidfd >= 0) {
+                                struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+                                (void) poll(&p, 1, 1000);
+                                (void) waitid((idtype_t) P_PIDFD, (id_t) pidfd, NULL,
+                                              WEXITED | WNOHANG);
+                        }
+                }
+        }
         while (l->sessions) {
                 struct session *s = l->sessions;
 
@@ -526,10 +609,9 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
                            ? -EIO
                            : r;
 
-        ct = calloc(1, sizeof(*ct));
+        ct = login_new();
         if (!ct)
                 return -ENOMEM;
-        ct->init_pidfd = -1;
         ct->uid = w->uid;
         ct->linger_usec = p->linger_usec;
         ct->start_time = (uint64_t) time(NULL);
@@ -541,25 +623,19 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
                 login_free(ct);
                 return -ENOMEM;
         }
-        {
-                struct sbx_login_init init;
-
-                r = sbx_login_init_start(l->reaper_fd, l->cfg.run_dir, ct->name, p, &u, &init,
-                                         &err);
-                if (r >= 0) {
-                        ct->init_pid = init.pid;
-                        ct->init_pidfd = init.pidfd;
-                        ct->ns_flags = init.ns_flags;
-                        ct->cg = init.cg;
-                        (void) sbx_login_pid_starttime(init.pid, &ct->init_starttime);
-                        if (init.cgroup_name[0])
-                                ct->cgroup_name = strdup(init.cgroup_name);
-                        if (init.cgroup_name[0] && !ct->cgroup_name)
-                                r = -ENOMEM;
-                }
+        /* Returns at once: the set-up, which may wait on the user's files,
+         * goes on in a helper process (setup_progress()). */
+        r = sbx_login_init_start(l->reaper_fd, l->cfg.run_dir, ct->name, p, &u, &ct->setup, &err);
+        if (r >= 0) {
+                ct->ns_flags = ct->setup.ns_flags;
+                ct->cg = TAKE_PTR(ct->setup.cg);
+                if (ct->setup.cgroup_name[0])
+                        ct->cgroup_name = strdup(ct->setup.cgroup_name);
+                if (ct->setup.cgroup_name[0] && !ct->cgroup_name)
+                        r = -ENOMEM;
         }
         if (r >= 0)
-                r = watch(l, ct->init_pidfd);
+                r = watch(l, ct->setup.sock);
         if (r < 0) {
                 int q = refuse(conn_fd, -r, SBX_ERR_SETUP,
                                "cannot start login container '%s' (policy '%s'): %s", ct->name,
@@ -568,10 +644,13 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
                 login_free(ct);
                 return q < 0 ? -EIO : r;
         }
+        ct->starting = true;
+        ct->setup_deadline = now_usec(CLOCK_MONOTONIC) + SETUP_TIMEOUT_USEC;
         ct->next = l->containers;
         l->containers = ct;
-        log_notice("login container '%s' started: user='%s' uid=%u policy='%s' init=%d", ct->name,
-                   ct->user, ct->uid, ct->policy, (int) ct->init_pid);
+        arm_timer(l);
+        log_info("login container '%s': setting up (user '%s', policy '%s')", ct->name, ct->user,
+                 ct->policy);
         *ret = ct;
         return 0;
 }
@@ -583,67 +662,52 @@ static int enter_cgroup(struct login *ct, pid_t pid, int pidfd, char **ret_orig)
 
         if (!ct->cg)
                 return 0;
+        /* It may have waited for the container's set-up: still there? */
+        if (!pidfd_alive(pidfd))
+                return -ESRCH;
         r = sbx_login_cgroup_read(pid, ret_orig);
         if (r < 0)
                 return r;
         r = sbx_cgroup_attach(ct->cg, pid);
         if (r < 0)
                 return r;
+        if (pidfd_alive(pidfd))
+                return 0;
         /* Died in between: the pid we moved may be someone else's now. */
-        return pidfd_alive(pidfd) ? 0 : -ESRCH;
+        (void) sbx_login_cgroup_restore(pid, *ret_orig);
+        return -ESRCH;
 }
 
-static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
-                       const struct sbx_msg *m)
+/* Puts the login process PID (PIDFD, ours) into the running container CT and
+ * answers on CONN_FD. */
+static int join_session(struct sbx_logins *l, struct login *ct, int conn_fd, pid_t pid, int pidfd,
+                        const char *service, const char *tty, const char *rhost)
 {
         struct session *s = NULL;
-        struct login *ct;
-        struct sbx_login_user w = {};
-        cleanup_close int pidfd = -1;
         char e1[128], e2[300], e3[300];
         int r;
 
-        if (!sbx_login_user_name_valid(m->user) || (m->policy && !sbx_policy_name_valid(m->policy)))
-                return refuse(conn_fd, EINVAL, SBX_ERR_BAD_REQUEST, "malformed login request");
-        if (sbx_login_user_lookup(m->user, &w, NULL, NULL) < 0)
-                return refuse(conn_fd, ENOENT, SBX_ERR_BAD_REQUEST, "no such user '%s'", m->user);
-        if (w.uid == 0) {
-                log_notice("login: user '%s' is root: never confined", m->user);
-                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
-                                          "root is never confined");
-        }
-        for (struct session *q = l->sessions; q; q = q->next)
-                if (q->pid == cred->pid && pidfd_alive(q->pidfd))
-                        return refuse(conn_fd, EEXIST, SBX_ERR_EXISTS,
-                                      "pid %d already has a login session", (int) cred->pid);
-        pidfd = peer_pidfd(conn_fd, cred->pid);
-        if (pidfd < 0)
-                return refuse(conn_fd, -pidfd, SBX_ERR_INTERNAL, "the login process is gone");
-
-        ct = find_container(l, w.uid);
-        if (!ct) {
-                r = create_container(l, m, &w, conn_fd, &ct);
-                if (r < 0)
-                        return r == -ENOMEM ? r : 0; /* already answered */
-        }
         s = calloc(1, sizeof(*s));
-        if (!s)
+        if (!s) {
+                (void) close(pidfd);
                 return -ENOMEM;
+        }
         s->pidfd = -1;
-        s->pid = cred->pid;
+        s->pid = pid;
         s->start_time = (uint64_t) time(NULL);
-        s->service = m->service ? strdup(m->service) : NULL;
-        s->tty = m->tty ? strdup(m->tty) : NULL;
-        s->rhost = m->rhost ? strdup(m->rhost) : NULL;
-        r = enter_cgroup(ct, cred->pid, pidfd, &s->orig_cgroup);
+        s->service = service ? strdup(service) : NULL;
+        s->tty = tty ? strdup(tty) : NULL;
+        s->rhost = rhost ? strdup(rhost) : NULL;
+        r = enter_cgroup(ct, pid, pidfd, &s->orig_cgroup);
         if (r < 0) {
+                (void) close(pidfd);
                 session_free(s);
                 container_idle(l, ct);
                 return refuse(conn_fd, -r, SBX_ERR_SETUP,
                               "cannot move the login process into the container's cgroup: %s",
                               strerror(-r));
         }
-        s->pidfd = TAKE_FD(pidfd);
+        s->pidfd = pidfd;
         r = watch(l, s->pidfd);
         if (r < 0) {
                 if (s->orig_cgroup)
@@ -671,6 +735,204 @@ static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cr
                 /* The module fails closed without the reply: end the session. */
                 session_end(l, s, true, "reply failed");
         return r;
+}
+
+static void waiter_free(struct waiter *w)
+{
+        (void) sbx_safe_close(w->conn_fd);
+        (void) sbx_safe_close(w->pidfd);
+        free(w->service);
+        free(w->tty);
+        free(w->rhost);
+        free(w);
+}
+
+/* The join waits for CT's set-up; answered by setup_progress() or setup_fail(). */
+static int add_waiter(struct login *ct, int conn_fd, pid_t pid, int *pidfd, const struct sbx_msg *m)
+{
+        struct waiter *w, **tail;
+
+        if (ct->n_waiters >= MAX_WAITERS)
+                return refuse(conn_fd, EAGAIN, SBX_ERR_SETUP,
+                              "too many logins wait for container '%s'", ct->name);
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->pid = pid;
+        w->pidfd = -1;
+        w->conn_fd = fcntl(conn_fd, F_DUPFD_CLOEXEC, 3);
+        w->service = m->service ? strdup(m->service) : NULL;
+        w->tty = m->tty ? strdup(m->tty) : NULL;
+        w->rhost = m->rhost ? strdup(m->rhost) : NULL;
+        if (w->conn_fd < 0 || (m->service && !w->service) || (m->tty && !w->tty) ||
+            (m->rhost && !w->rhost)) {
+                waiter_free(w);
+                return -ENOMEM;
+        }
+        w->pidfd = TAKE_FD(*pidfd);
+        /* Answered in the order they came. */
+        for (tail = &ct->waiters; *tail; tail = &(*tail)->next)
+                ;
+        *tail = w;
+        ct->n_waiters++;
+        return 0;
+}
+
+/* Fails CT's set-up: the waiting joins are refused, the helper and the init
+ * killed. CT is freed here when it has no init yet, else when the init's
+ * pidfd says it is gone. */
+static void setup_fail(struct sbx_logins *l, struct login *ct, int r, const char *why)
+{
+        char e[600];
+
+        log_error("cannot start login container '%s' (policy '%s'): %s", ct->name, ct->policy,
+                  sbx_log_escape(why, e, sizeof(e)));
+        unwatch(l, ct->setup.sock);
+        sbx_login_init_end(&ct->setup);
+        ct->starting = false;
+        while (ct->waiters) {
+                struct waiter *w = ct->waiters;
+
+                ct->waiters = w->next;
+                (void) sbx_msg_send_error(w->conn_fd, -r, SBX_ERR_SETUP,
+                                          "cannot start login container '%s' (policy '%s'): %s",
+                                          ct->name, ct->policy, why);
+                waiter_free(w);
+        }
+        ct->n_waiters = 0;
+        if (ct->init_pidfd >= 0) {
+                login_kill(ct);
+                arm_timer(l);
+                return;
+        }
+        for (struct login **p = &l->containers; *p; p = &(*p)->next)
+                if (*p == ct) {
+                        *p = ct->next;
+                        break;
+                }
+        login_free(ct);
+        arm_timer(l);
+}
+
+/* The set-up helper has news (or, GONE, the init died): take the init's
+ * pidfd, or finish the set-up and answer the waiting joins. */
+static void setup_progress(struct sbx_logins *l, struct login *ct, bool gone)
+{
+        cleanup_free char *err = NULL;
+        int r = sbx_login_init_progress(&ct->setup, ct->cg, &err);
+
+        if (ct->init_pidfd < 0 && ct->setup.pidfd >= 0) {
+                ct->init_pidfd = TAKE_FD(ct->setup.pidfd);
+                ct->init_pid = ct->setup.pid;
+                if (watch(l, ct->init_pidfd) < 0 && r >= 0) {
+                        r = -ENOMEM;
+                        free(err);
+                        err = strdup("cannot watch the init");
+                }
+        }
+        if (gone && r >= 0) {
+                r = -ESRCH;
+                free(err);
+                err = strdup("the container's init exited during its set-up");
+        }
+        if (r == 1)
+                return;
+        if (r < 0) {
+                setup_fail(l, ct, r, err ? err : strerror(-r));
+                return;
+        }
+        unwatch(l, ct->setup.sock);
+        (void) sbx_login_pid_starttime(ct->init_pid, &ct->init_starttime);
+        log_notice("login container '%s' started: user='%s' uid=%u policy='%s' init=%d", ct->name,
+                   ct->user, ct->uid, ct->policy, (int) ct->init_pid);
+        /* Still "starting" while the waiters join: none of them failing
+         * makes it idle before the others are in. */
+        while (ct->waiters) {
+                struct waiter *w = ct->waiters;
+
+                ct->waiters = w->next;
+                (void) join_session(l, ct, w->conn_fd, w->pid, TAKE_FD(w->pidfd), w->service,
+                                    w->tty, w->rhost);
+                waiter_free(w);
+        }
+        ct->n_waiters = 0;
+        ct->starting = false;
+        arm_timer(l);
+        if (ct->n_sessions == 0)
+                container_idle(l, ct);
+}
+
+/* The service asks for policy M->policy, but the user's container CT runs
+ * another one: a policy= is never silently replaced by the policy of the
+ * container another service started. As without a container, a policy that
+ * does not admit the user leaves them unconfined; one that does is refused. */
+static int other_policy(struct sbx_logins *l, int conn_fd, const struct sbx_msg *m,
+                        const struct sbx_login_user *w, const struct login *ct)
+{
+        cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
+        cleanup_free char *err = NULL;
+        int r = sbx_login_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
+
+        if (r == -ENOENT || r == -EINVAL)
+                return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'", m->policy);
+        if (r < 0)
+                return refuse(conn_fd, -r, SBX_ERR_BAD_POLICY, "policy is invalid: %s",
+                              err ? err : strerror(-r));
+        if (!sbx_login_policy_admits(p, w)) {
+                log_notice("login: user '%s' (uid %u) matches no login policy in %s: not confined",
+                           w->name, w->uid, m->policy);
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "no login policy matches user '%s'", w->name);
+        }
+        return refuse(conn_fd, EBUSY, SBX_ERR_EXISTS,
+                      "user '%s' has a login container with policy '%s'; this service asks for "
+                      "policy '%s'",
+                      ct->user, ct->policy, m->policy);
+}
+
+static int handle_join(struct sbx_logins *l, int conn_fd, const struct ucred *cred,
+                       const struct sbx_msg *m)
+{
+        struct login *ct;
+        struct sbx_login_user w = {};
+        cleanup_close int pidfd = -1;
+        int r;
+
+        if (!sbx_login_user_name_valid(m->user) || (m->policy && !sbx_policy_name_valid(m->policy)))
+                return refuse(conn_fd, EINVAL, SBX_ERR_BAD_REQUEST, "malformed login request");
+        if (sbx_login_user_lookup(m->user, &w, NULL, NULL) < 0)
+                return refuse(conn_fd, ENOENT, SBX_ERR_BAD_REQUEST, "no such user '%s'", m->user);
+        if (w.uid == 0) {
+                log_notice("login: user '%s' is root: never confined", m->user);
+                return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
+                                          "root is never confined");
+        }
+        for (struct session *q = l->sessions; q; q = q->next)
+                if (q->pid == cred->pid && pidfd_alive(q->pidfd))
+                        return refuse(conn_fd, EEXIST, SBX_ERR_EXISTS,
+                                      "pid %d already has a login session", (int) cred->pid);
+        for (struct login *c = l->containers; c; c = c->next)
+                for (struct waiter *q = c->waiters; q; q = q->next)
+                        if (q->pid == cred->pid && pidfd_alive(q->pidfd))
+                                return refuse(conn_fd, EEXIST, SBX_ERR_EXISTS,
+                                              "pid %d already waits for a login session",
+                                              (int) cred->pid);
+        pidfd = peer_pidfd(conn_fd, cred->pid);
+        if (pidfd < 0)
+                return refuse(conn_fd, -pidfd, SBX_ERR_INTERNAL, "the login process is gone");
+
+        ct = find_container(l, w.uid);
+        if (!ct) {
+                r = create_container(l, m, &w, conn_fd, &ct);
+                if (r < 0)
+                        return r == -ENOMEM ? r : 0; /* already answered */
+        }
+        if (m->policy && strcmp(m->policy, ct->policy) != 0)
+                return other_policy(l, conn_fd, m, &w, ct);
+        if (ct->starting)
+                return add_waiter(ct, conn_fd, cred->pid, &pidfd, m);
+        return join_session(l, ct, conn_fd, cred->pid, TAKE_FD(pidfd), m->service, m->tty,
+                            m->rhost);
 }
 
 static int handle_close(struct sbx_logins *l, int conn_fd, const struct ucred *cred)
@@ -727,7 +989,7 @@ static int handle_enter(struct sbx_logins *l, int conn_fd, const struct ucred *c
         int r;
 
         for (struct login *c = l->containers; c; c = c->next)
-                if (!c->dying && strcmp(c->user, m->user) == 0)
+                if (!c->dying && !c->starting && strcmp(c->user, m->user) == 0)
                         ct = c;
         if (!ct)
                 return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND,
@@ -838,7 +1100,7 @@ static void adopt(struct sbx_logins *l, const char *file)
                 goto drop;
         sbx_closep(&fd);
 
-        ct = calloc(1, sizeof(*ct));
+        ct = login_new();
         if (!ct)
                 return;
         ct->init_pidfd = is_reaper(st.init_pid) ? pidfd_of(st.init_pid, st.init_starttime) : -1;
@@ -942,7 +1204,10 @@ int sbx_logins_stop(struct sbx_logins *l, const char *name, uid_t uid)
                 if (!ct->dying && strcmp(ct->name, name) == 0 && (uid == 0 || uid == ct->uid)) {
                         log_notice("stop: uid=%u name='%s' (login container, %zu session(s))", uid,
                                    ct->name, ct->n_sessions);
-                        login_kill(ct);
+                        if (ct->starting)
+                                setup_fail(l, ct, -ECANCELED, "stopped during its set-up");
+                        else
+                                login_kill(ct);
                         return 0;
                 }
         return -ENOENT;
@@ -966,6 +1231,7 @@ int sbx_logins_list(struct sbx_logins *l, int conn_fd, uid_t uid)
                 (void) sbx_msg_put_u32(b, SBX_A_INIT_PID, (uint32_t) ct->init_pid);
                 (void) sbx_msg_put_string(b, SBX_A_STATE,
                                           ct->dying        ? "stopping"
+                                          : ct->starting   ? "starting"
                                           : ct->n_sessions ? "running"
                                                            : "lingering");
                 (void) sbx_msg_put_u64(b, SBX_A_START_TIME, ct->start_time);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "log.h"
 #include "macro.h"
 #include "policy.h"
 #include "protocol.h"
@@ -245,7 +246,7 @@ static int cmd_sessions(const char *user)
         printf("%-16s %8s %-10s %-12s %-20s %-19s %s\n", "USER", "PID", "SERVICE", "TTY", "RHOST",
                "STARTED", "CONTAINER");
         for (;;) {
-                char since[32] = "-";
+                char since[32] = "-", e1[1024], e2[1024], e3[1024];
                 struct sbx_msg m;
                 struct tm tm;
                 time_t t;
@@ -265,9 +266,12 @@ static int cmd_sessions(const char *user)
                 t = (time_t) m.start_time;
                 if (localtime_r(&t, &tm))
                         (void) strftime(since, sizeof(since), "%Y-%m-%d %H:%M:%S", &tm);
+                /* The login program's PAM items (a remote host name, say):
+                 * no control characters reach the terminal. */
                 printf("%-16s %8u %-10s %-12s %-20s %-19s %s\n", m.user, m.peer_pid,
-                       m.service ? m.service : "-", m.tty ? m.tty : "-", m.rhost ? m.rhost : "-",
-                       since, m.name);
+                       sbx_log_escape(m.service ? m.service : "-", e1, sizeof(e1)),
+                       sbx_log_escape(m.tty ? m.tty : "-", e2, sizeof(e2)),
+                       sbx_log_escape(m.rhost ? m.rhost : "-", e3, sizeof(e3)), since, m.name);
                 sbx_msg_done(&m);
         }
 }

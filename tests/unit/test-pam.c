@@ -437,12 +437,18 @@ static int join_child(void)
         if (pam_start_confdir("lxsbx-test", "nobody", &(struct pam_conv){conv, NULL}, dir, &h) !=
             PAM_SUCCESS)
                 return 15;
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0)
+                return 16;
         r = pam_open_session(h, 0);
         if (r != PAM_SUCCESS)
                 return 20;
         (void) gethostname(inside, sizeof(inside));
         if (strcmp(inside, "pam-box") != 0)
                 return 21;
+        /* Inherited by the session's processes: setuid binaries inside give
+         * no privileges. */
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+                return 29;
         /* The working directory is kept across the mount namespace change. */
         if (!getcwd(cwd2, sizeof(cwd2)) || strcmp(cwd, cwd2) != 0)
                 return 22;
