@@ -23,6 +23,16 @@ cleanup() {
         set +e
         [ -n "$holder" ] && kill "$holder" 2>/dev/null
         for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+        # Login containers outlive their daemon on purpose: stop the user's
+        # first, and wait until the daemon has removed it and its cgroup.
+        if [ -n "$daemon" ] && [ -n "$user" ]; then
+                "$B/sbxctl" --socket "$tmp/run/sandboxd.sock" stop "login-$user" >/dev/null 2>&1
+                for _ in $(seq 100); do
+                        "$B/sbxctl" --socket "$tmp/run/sandboxd.sock" list 2>/dev/null |
+                                grep -q "login-$user" || break
+                        sleep 0.05
+                done
+        fi
         if [ -n "$daemon" ]; then kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; fi
         if [ -n "$user" ] && getent passwd "$user" >/dev/null; then
                 uid=$(id -u "$user")
