@@ -179,8 +179,7 @@ static pid_t spawn_command(const struct sbx_sandbox *s, int master, const sigset
         return pid;
 }
 
-/* Waits for the controller's record KIND (GO, CGROUP). */
-static int wait_for(const struct sbx_sandbox *s, enum sbx_sync_kind kind)
+static int wait_for_go(const struct sbx_sandbox *s)
 {
         struct sbx_sync rec;
         ssize_t n;
@@ -191,7 +190,7 @@ static int wait_for(const struct sbx_sandbox *s, enum sbx_sync_kind kind)
         if (n < 0)
                 return sbx_negerrno();
         /* End of stream: the controller died before we ran; do nothing. */
-        if (n != sizeof(rec) || rec.kind != (int) kind)
+        if (n != sizeof(rec) || rec.kind != SBX_SYNC_GO)
                 _exit(1);
         return 0;
 }
@@ -280,7 +279,7 @@ void sbx_child_main(const struct sbx_sandbox *s)
         /* The controller owns us: if it dies, so do we (and with PID 1, everything). */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, sbx_negerrno(), 0);
-        r = wait_for(s, SBX_SYNC_GO);
+        r = wait_for_go(s);
         if (r < 0)
                 fail(s, SBX_STEP_WAIT_PARENT, r, 0);
         /* Into the sandbox's cgroup first (v1; on v2 the clone put us there),
