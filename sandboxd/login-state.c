@@ -47,6 +47,8 @@ int sbx_login_state_format(const struct sbx_login_state *st, char **ret)
             f, "\nuid %u\nlinger %" PRIu64 "\ninit %d %" PRIu64 "\nnsflags %d\nstart %" PRIu64 "\n",
             (unsigned) st->uid, st->linger_usec, (int) st->init_pid, st->init_starttime,
             st->ns_flags, st->start_time);
+        if (st->max_sessions)
+                (void) fprintf(f, "maxsessions %" PRIu32 "\n", st->max_sessions);
         for (size_t i = 0; i < st->n_sessions; i++) {
                 const struct sbx_login_state_session *s = &st->sessions[i];
 
@@ -242,6 +244,12 @@ static int parse_line(const char *line, size_t len, struct sbx_login_state *st, 
         } else if (n == 2 && word_is(w[0], wl[0], "start")) {
                 bit = 1u << 8;
                 r = get_u64(w[1], wl[1], &st->start_time);
+        } else if (n == 2 && word_is(w[0], wl[0], "maxsessions")) {
+                bit = 1u << 9;
+                r = get_u64(w[1], wl[1], &v);
+                if (r >= 0 && (v == 0 || v > UINT32_MAX))
+                        r = -EBADMSG;
+                st->max_sessions = (uint32_t) v;
         } else
                 return -EBADMSG;
         if (*seen & bit)
@@ -270,8 +278,8 @@ int sbx_login_state_parse(const char *text, struct sbx_login_state *ret)
                 r = parse_line(p, (size_t) (nl - p), &st, &seen);
                 p = nl + 1;
         }
-        /* Everything but the cgroup is required, and the names are. */
-        if (r >= 0 && (seen != 511 || !st.name || !st.user || !st.policy))
+        /* Everything but the cgroup and maxsessions is required, and the names are. */
+        if (r >= 0 && ((seen & 511) != 511 || !st.name || !st.user || !st.policy))
                 r = -EBADMSG;
         if (r < 0) {
                 sbx_login_state_done(&st);

@@ -23,6 +23,7 @@ struct sbx_login_state {
         char *cgroup; /* container name of its cgroup ("login-alice.1a2b3c4d"), or NULL */
         uid_t uid;
         uint64_t linger_usec;
+        uint32_t max_sessions; /* optional in the file (0: none, or an older daemon's file) */
         pid_t init_pid;
         uint64_t init_starttime;
         int ns_flags;

@@ -7,6 +7,7 @@
  * waits for, so replying only after the teardown would deadlock. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -79,6 +80,7 @@ struct login {
         uid_t uid;
         char *policy;
         uint64_t linger_usec;
+        uint32_t max_sessions; /* MaxSessions=; 0: no limit */
         pid_t init_pid;
         uint64_t init_starttime;
         int init_pidfd;
@@ -198,6 +200,7 @@ static void save_state(struct sbx_logins *l, const struct login *ct)
             .cgroup = ct->cgroup_name,
             .uid = ct->uid,
             .linger_usec = ct->linger_usec,
+            .max_sessions = ct->max_sessions,
             .init_pid = ct->init_pid,
             .init_starttime = ct->init_starttime,
             .ns_flags = ct->ns_flags,
@@ -614,6 +617,7 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
                 return -ENOMEM;
         ct->uid = w->uid;
         ct->linger_usec = p->linger_usec;
+        ct->max_sessions = p->max_sessions;
         ct->start_time = (uint64_t) time(NULL);
         if (asprintf(&ct->name, LOGIN_PREFIX "%s", w->name) < 0)
                 ct->name = NULL;
@@ -687,6 +691,15 @@ static int join_session(struct sbx_logins *l, struct login *ct, int conn_fd, pid
         char e1[128], e2[300], e3[300];
         int r;
 
+        /* Each session holds a pidfd in the daemon: a user opening logins
+         * without end is stopped here, not by the daemon's fd limit. */
+        if (ct->max_sessions && ct->n_sessions >= ct->max_sessions) {
+                (void) close(pidfd);
+                return refuse(conn_fd, EUSERS, SBX_ERR_LIMIT,
+                              "user '%s' already has %zu login sessions (MaxSessions=%" PRIu32
+                              " in policy '%s')",
+                              ct->user, ct->n_sessions, ct->max_sessions, ct->policy);
+        }
         s = calloc(1, sizeof(*s));
         if (!s) {
                 (void) close(pidfd);
@@ -1117,6 +1130,7 @@ static void adopt(struct sbx_logins *l, const char *file)
         ct->cgroup_name = TAKE_PTR(st.cgroup);
         ct->uid = st.uid;
         ct->linger_usec = st.linger_usec;
+        ct->max_sessions = st.max_sessions;
         ct->init_pid = st.init_pid;
         ct->init_starttime = st.init_starttime;
         ct->ns_flags = st.ns_flags;

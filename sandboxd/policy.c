@@ -1281,6 +1281,22 @@ static int parse_linger(struct ctx *c, const char *value)
         return 0;
 }
 
+/* More than a login program could open: a bound, not a policy choice. */
+#define MAX_SESSIONS_MAX 65536u
+
+static int parse_max_sessions(struct ctx *c, const char *value)
+{
+        uint64_t v = 0;
+
+        if (strcmp(value, "infinity") != 0 &&
+            sbx_parse_uint64_range(value, 1, MAX_SESSIONS_MAX, &v) < 0)
+                return fail_key(
+                    c, "expected a number of sessions from 1 to %u or 'infinity', got '%s'",
+                    MAX_SESSIONS_MAX, Q(value));
+        c->p->max_sessions = (uint32_t) v;
+        return 0;
+}
+
 /* ---- tables ------------------------------------------------------------ */
 
 static const struct key_def sandbox_keys[] = {
@@ -1344,6 +1360,7 @@ static const struct key_def security_keys[] = {
 
 static const struct key_def login_keys[] = {
     {"Linger", parse_linger},
+    {"MaxSessions", parse_max_sessions},
 };
 
 #define SECTION(n, k)                                                                              \
@@ -2186,8 +2203,11 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
                 (void) fprintf(f, "SystemCallErrorNumber=%d\n", p->syscall_errno);
         (void) fprintf(f, "SystemCallArchitectures=native\n");
         /* Durations in microseconds: exact, and parsed back by the same parser. */
-        if (p->login)
+        if (p->login) {
                 (void) fprintf(f, "\n[Login]\nLinger=%" PRIu64 "us\n", p->linger_usec);
+                if (p->max_sessions)
+                        (void) fprintf(f, "MaxSessions=%" PRIu32 "\n", p->max_sessions);
+        }
 
         if (fclose(f) != 0 && r >= 0)
                 r = -ENOMEM;

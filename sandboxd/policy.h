@@ -152,7 +152,8 @@ struct sbx_policy {
 
         /* [Login]: a section present makes the policy a login policy (pam_lxsandbox) */
         bool login;
-        uint64_t linger_usec; /* Linger=: keep the container this long after the last session */
+        uint64_t linger_usec;  /* Linger=: keep the container this long after the last session */
+        uint32_t max_sessions; /* MaxSessions=: open sessions per user; 0 = no limit */
 
         /* [Resources] (kept last: other sections grow above) */
         struct sbx_limits limits;

@@ -355,3 +355,43 @@ EOF
         kill -TERM "$(cat "$SBX_T/restart.pid")"
         fuse_hang_done
 }
+
+@test "MaxSessions=1: a second login of the same user is refused while the first lasts; then it works" {
+        local first tag=maxsess-$RANDOM
+        sbx_defer_rm "$SBX_T/policies/a-maxsess.ini"
+        sbx_write_policy a-maxsess <<EOF
+[Sandbox]
+Namespaces = mount ipc uts pid net
+
+[Access]
+Users = $SBX_U1
+
+[Login]
+Linger = 0
+MaxSessions = 1
+EOF
+        # The first session stays until its stop file appears.
+        sbx_ssh "$SBX_U1" "echo ready; i=0; while [ ! -e stop-$tag ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done; rm -f stop-$tag" \
+                >"$SBX_T/$tag.out" 2>"$SBX_T/$tag.err" </dev/null &
+        first=$!
+        echo "$first" >>"$SBX_T/bg-pids"
+        sbx_poll 30 sbx_file_has "$SBX_T/$tag.out" '^ready' ||
+                sbx_fail "first session did not start" "$(cat "$SBX_T/$tag.err")"
+        # The second: refused by the daemon, so the module fails closed and
+        # sshd runs nothing.
+        run sbx_ssh "$SBX_U1" "echo second-ran"
+        sbx_show_run
+        [[ $status == 254 ]] || sbx_fail "second login: ssh exited $status, not 254"
+        [[ $output != *second-ran* ]] || sbx_fail "the second login ran its command"
+        grep -q "already has 1 login sessions (MaxSessions=1 in policy 'a-maxsess')" \
+                "$SBX_T/sandboxd.log" || sbx_fail "no refusal logged"
+        [[ $(sbx_login_sessions "$SBX_U1") == 1 ]] || sbx_fail "not exactly 1 session"
+        # Once the first has ended, a login works again.
+        touch "$SBX_U1_HOME/stop-$tag"
+        wait "$first" || true
+        sbx_poll 20 sbx_no_login_container "$SBX_U1" || sbx_fail "login-$SBX_U1 still registered"
+        run sbx_ssh "$SBX_U1" "echo third-ran"
+        [[ $status == 0 && $output == *third-ran* ]] || sbx_fail "a later login failed: $status $output"
+        rm -f "$SBX_T/policies/a-maxsess.ini"
+        wait_no_container "$SBX_U1"
+}

@@ -37,6 +37,7 @@ static void test_roundtrip(void **state)
                                      .cgroup = (char *) "login-alice.0badcafe",
                                      .uid = 1001,
                                      .linger_usec = 30000000,
+                                     .max_sessions = 7,
                                      .init_pid = 4242,
                                      .init_starttime = 99,
                                      .ns_flags = 0x6e020000,
@@ -53,6 +54,7 @@ static void test_roundtrip(void **state)
         assert_string_equal(out.cgroup, "login-alice.0badcafe");
         assert_int_equal(out.uid, 1001);
         assert_int_equal(out.linger_usec, 30000000);
+        assert_int_equal(out.max_sessions, 7);
         assert_int_equal(out.init_pid, 4242);
         assert_int_equal(out.init_starttime, 99);
         assert_int_equal(out.ns_flags, 0x6e020000);
@@ -64,11 +66,15 @@ static void test_roundtrip(void **state)
         sbx_login_state_done(&out);
         free(text);
 
-        /* No cgroup. */
+        /* No cgroup, no session limit (nor a "maxsessions" line, as an
+         * older daemon wrote it). */
         in.cgroup = NULL;
         in.n_sessions = 0;
+        in.max_sessions = 0;
         assert_int_equal(sbx_login_state_format(&in, &text), 0);
+        assert_null(strstr(text, "maxsessions"));
         assert_int_equal(sbx_login_state_parse(text, &out), 0);
+        assert_int_equal(out.max_sessions, 0);
         assert_null(out.cgroup);
         assert_int_equal(out.n_sessions, 0);
         sbx_login_state_done(&out);
@@ -106,6 +112,11 @@ static void test_bad(void **state)
             "init 5 6\nnsflags 0\nstart 7\nextra 1\n",
             "lxsandbox-login 1\nname 61\nuser 61\npolicy 61\ncgroup -\nuid 1\nlinger 0\n"
             "init 5 6\nnsflags 0\nstart 7\nsession 1 2 3 - - -\n",
+            /* maxsessions 0, or twice */
+            "lxsandbox-login 1\nname 61\nuser 61\npolicy 61\ncgroup -\nuid 1\nlinger 0\n"
+            "init 5 6\nnsflags 0\nstart 7\nmaxsessions 0\n",
+            "lxsandbox-login 1\nname 61\nuser 61\npolicy 61\ncgroup -\nuid 1\nlinger 0\n"
+            "init 5 6\nnsflags 0\nstart 7\nmaxsessions 2\nmaxsessions 2\n",
             /* name "-" (none) */
             "lxsandbox-login 1\nname -\nuser 61\npolicy 61\ncgroup -\nuid 1\nlinger 0\n"
             "init 5 6\nnsflags 0\nstart 7\n",
