@@ -566,6 +566,15 @@ int sbx_msg_recv(int sock, size_t cap, struct sbx_msg *ret, int *ret_fds, size_t
         return 1;
 }
 
+int sbx_msg_send_ok(int sock)
+{
+        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
+        int r = b ? sbx_msg_send(sock, b, NULL, 0) : -ENOMEM;
+
+        sbx_msg_builder_free(b);
+        return r;
+}
+
 int sbx_msg_send_error(int sock, int error, enum sbx_err code, const char *fmt, ...)
 {
         struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_ERROR);

@@ -225,6 +225,9 @@ int sbx_msg_send(int sock, struct sbx_msg_builder *b, const int *fds, size_t n_f
 int sbx_msg_recv(int sock, size_t cap, struct sbx_msg *ret, int *ret_fds, size_t max_fds,
                  size_t *ret_n_fds);
 
+/* Convenience: an empty SBX_MSG_OK reply. */
+int sbx_msg_send_ok(int sock);
+
 /* Convenience: an SBX_MSG_ERROR reply. */
 int sbx_msg_send_error(int sock, int error, enum sbx_err code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

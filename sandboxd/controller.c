@@ -98,29 +98,6 @@ static void reply_error(struct controller *c, int error, enum sbx_err code, cons
         c->reported = true;
 }
 
-/* The daemon's run dir (its socket, the controllers' sockets) is never
- * reachable inside: a sandbox that could talk to sandboxd could start another
- * one under a laxer policy. Added as "-RUN_DIR" to InaccessiblePaths=, so it
- * is dropped where the policy already hides it (PrivateTmp=, a tmpfs on /run). */
-static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
-{
-        struct sbx_path *paths;
-
-        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
-            !(p->namespaces & (1u << SBX_NS_MOUNT)))
-                return 0;
-        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
-        if (!paths)
-                return -ENOMEM;
-        p->inaccessible_paths = paths;
-        paths[p->n_inaccessible_paths] =
-            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
-        if (!paths[p->n_inaccessible_paths].path)
-                return -ENOMEM;
-        p->n_inaccessible_paths++;
-        return 0;
-}
-
 /* Turns the CTL_START message into a decided sandbox. Errors go to the client. */
 static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size_t n_fds)
 {
@@ -186,7 +163,7 @@ static int prepare(struct controller *c, const struct sbx_msg *m, int *fds, size
                 return r;
 
         if (s->clone_flags & CLONE_NEWNS) {
-                r = hide_run_dir(s->policy, c->run_dir);
+                r = sbx_policy_hide_run_dir(s->policy, c->run_dir);
                 if (r < 0)
                         return r;
                 r = sbx_mount_plan_build(s->policy, &s->user, &s->mounts, &err);

@@ -137,27 +137,6 @@ static sbx_noreturn void child_main(const struct child_args *a)
         child_fail(a, 6, sbx_negerrno(), 0);
 }
 
-/* The daemon's run dir is never reachable inside (its socket would let the
- * user ask for a laxer sandbox). */
-static int hide_run_dir(struct sbx_policy *p, const char *run_dir)
-{
-        struct sbx_path *paths;
-
-        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
-            !(p->namespaces & (1u << SBX_NS_MOUNT)))
-                return 0;
-        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
-        if (!paths)
-                return -ENOMEM;
-        p->inaccessible_paths = paths;
-        paths[p->n_inaccessible_paths] =
-            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
-        if (!paths[p->n_inaccessible_paths].path)
-                return -ENOMEM;
-        p->n_inaccessible_paths++;
-        return 0;
-}
-
 /* What the helper tells the daemon, on a SOCK_SEQPACKET socket. */
 enum helper_kind {
         HELPER_CLONED = 1, /* with the init's pidfd */
@@ -334,7 +313,7 @@ int sbx_login_init_start(int reaper_fd, const char *run_dir, const char *name, s
                 return -EOPNOTSUPP;
         }
         if (ns_flags & CLONE_NEWNS) {
-                r = hide_run_dir(p, run_dir);
+                r = sbx_policy_hide_run_dir(p, run_dir);
                 if (r < 0)
                         return r;
         }

@@ -17,26 +17,6 @@
 #include "macro.h"
 #include "policy.h"
 
-int sbx_login_policy_load(int dir_fd, const char *name, struct sbx_policy **ret, char **ret_error)
-{
-        cleanup_free char *file = NULL, *text = NULL;
-        cleanup_close int fd = -1;
-        size_t len = 0;
-        int r;
-
-        if (!sbx_policy_name_valid(name))
-                return -EINVAL;
-        if (asprintf(&file, "%s.ini", name) < 0)
-                return -ENOMEM;
-        fd = openat(dir_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-        if (fd < 0)
-                return sbx_negerrno();
-        r = sbx_policy_read_fd(fd, file, &text, &len, ret_error);
-        if (r < 0)
-                return r;
-        return sbx_policy_parse_string(text, len, name, file, ret, ret_error);
-}
-
 bool sbx_login_policy_admits(const struct sbx_policy *p, const struct sbx_login_user *w)
 {
         /* Root is never confined: sbx_access_allowed() lets uid 0 use anything. */
@@ -90,7 +70,7 @@ int sbx_login_policy_find(int dir_fd, const struct sbx_login_user *w, struct sbx
 
                 if (!sbx_policy_name_valid(names[i]))
                         continue;
-                if (sbx_login_policy_load(dir_fd, names[i], &p, &err) < 0 || !p) {
+                if (sbx_policy_load(dir_fd, names[i], &p, &err) < 0 || !p) {
                         log_warning("login: policy '%s' skipped: %s", names[i], sbx_strna(err));
                         continue;
                 }

@@ -24,9 +24,6 @@ bool sbx_login_user_name_valid(const char *name);
 int sbx_login_user_lookup(const char *name, struct sbx_login_user *ret, char **ret_home,
                           char **ret_shell);
 
-/* Reads and parses policy NAME.ini from DIR_FD (same checks as for sbx-run). */
-int sbx_login_policy_load(int dir_fd, const char *name, struct sbx_policy **ret, char **ret_error);
-
 /* Does P's [Access] admit U? Never for root: root is never confined. */
 bool sbx_login_policy_admits(const struct sbx_policy *p, const struct sbx_login_user *u);
 

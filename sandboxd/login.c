@@ -499,18 +499,6 @@ static int send_joined(int conn_fd, const struct login *ct)
         return r;
 }
 
-static int send_ok(int fd)
-{
-        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
-        int r;
-
-        if (!b)
-                return -ENOMEM;
-        r = sbx_msg_send(fd, b, NULL, 0);
-        sbx_msg_builder_free(b);
-        return r;
-}
-
 static struct login *find_container(struct sbx_logins *l, uid_t uid)
 {
         for (struct login *ct = l->containers; ct; ct = ct->next)
@@ -572,7 +560,7 @@ static int create_container(struct sbx_logins *l, const struct sbx_msg *m,
         int r;
 
         if (m->policy) {
-                r = sbx_login_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
+                r = sbx_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
                 if (r == -ENOENT || r == -EINVAL)
                         return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'",
                                       m->policy) < 0
@@ -884,7 +872,7 @@ static int other_policy(struct sbx_logins *l, int conn_fd, const struct sbx_msg 
 {
         cleanup_(sbx_policy_freep) struct sbx_policy *p = NULL;
         cleanup_free char *err = NULL;
-        int r = sbx_login_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
+        int r = sbx_policy_load(l->cfg.policy_dir_fd, m->policy, &p, &err);
 
         if (r == -ENOENT || r == -EINVAL)
                 return refuse(conn_fd, ENOENT, SBX_ERR_NO_POLICY, "no such policy '%s'", m->policy);
@@ -955,7 +943,7 @@ static int handle_close(struct sbx_logins *l, int conn_fd, const struct ucred *c
                         /* Moved back and counted down first; the teardown (if
                          * any) is only started, never waited for. */
                         session_end(l, s, true, "closed");
-                        return send_ok(conn_fd);
+                        return sbx_msg_send_ok(conn_fd);
                 }
         return sbx_msg_send_error(conn_fd, ENOENT, SBX_ERR_NOT_FOUND, "pid %d has no login session",
                                   (int) cred->pid);
@@ -989,7 +977,7 @@ static int handle_sessions(struct sbx_logins *l, int conn_fd, const struct ucred
                 if (r < 0)
                         return r;
         }
-        return send_ok(conn_fd);
+        return sbx_msg_send_ok(conn_fd);
 }
 
 /* sbxctl enter: root runs a command in an existing container. */

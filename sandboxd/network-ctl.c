@@ -64,15 +64,6 @@ static int send_one(const char *name, char **lines, void *userdata)
         return r;
 }
 
-static int send_ok(int fd)
-{
-        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
-        int r = b ? sbx_msg_send(fd, b, NULL, 0) : -ENOMEM;
-
-        sbx_msg_builder_free(b);
-        return r;
-}
-
 int sbx_network_ctl(int fd, uid_t uid, const struct sbx_registry *reg, const char *run_dir,
                     const char *network_dir, const struct sbx_msg *m)
 {
@@ -94,7 +85,7 @@ int sbx_network_ctl(int fd, uid_t uid, const struct sbx_registry *reg, const cha
                 if (r < 0)
                         return sbx_msg_send_error(fd, -r, SBX_ERR_INTERNAL,
                                                   "cannot list networks: %s", strerror(-r));
-                return send_ok(fd);
+                return sbx_msg_send_ok(fd);
         case SBX_MSG_NETWORK_DESTROY:
                 if (uid != 0) {
                         log_notice("refused network destroy: uid=%u network='%s'", uid, m->name);
@@ -110,7 +101,7 @@ int sbx_network_ctl(int fd, uid_t uid, const struct sbx_registry *reg, const cha
                                                   "cannot destroy network '%s': %s", m->name,
                                                   strerror(-r));
                 log_notice("network destroy: uid=%u network='%s'", uid, m->name);
-                return send_ok(fd);
+                return sbx_msg_send_ok(fd);
         default:
                 return -EBADMSG;
         }

@@ -2217,6 +2217,25 @@ int sbx_policy_dump(const struct sbx_policy *p, char **ret_text)
         return 0;
 }
 
+int sbx_policy_hide_run_dir(struct sbx_policy *p, const char *run_dir)
+{
+        struct sbx_path *paths;
+
+        if (!run_dir || run_dir[0] != '/' || strchr(run_dir, '%') ||
+            !(p->namespaces & (1u << SBX_NS_MOUNT)))
+                return 0;
+        paths = reallocarray(p->inaccessible_paths, p->n_inaccessible_paths + 1, sizeof(*paths));
+        if (!paths)
+                return -ENOMEM;
+        p->inaccessible_paths = paths;
+        paths[p->n_inaccessible_paths] =
+            (struct sbx_path){.path = strdup(run_dir), .ignore_missing = true};
+        if (!paths[p->n_inaccessible_paths].path)
+                return -ENOMEM;
+        p->n_inaccessible_paths++;
+        return 0;
+}
+
 struct sbx_policy *sbx_policy_free(struct sbx_policy *p)
 {
         if (!p)

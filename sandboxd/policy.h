@@ -199,6 +199,13 @@ bool sbx_policy_name_valid(const char *name);
 /* Prints the policy in a stable, canonical "Key=Value" form (golden tests). */
 int sbx_policy_dump(const struct sbx_policy *p, char **ret_text);
 
+/* The daemon's run dir (its socket, the controllers' sockets) must never be
+ * reachable inside: a sandbox that could talk to sandboxd could ask for another
+ * one under a laxer policy. Adds RUN_DIR to InaccessiblePaths= as "-RUN_DIR"
+ * (ignored where missing, so dropped where the policy already hides it, e.g.
+ * PrivateTmp= or a tmpfs on /run). No-op without a mount namespace. */
+int sbx_policy_hide_run_dir(struct sbx_policy *p, const char *run_dir);
+
 struct sbx_policy *sbx_policy_free(struct sbx_policy *p);
 static inline void sbx_policy_freep(struct sbx_policy **p)
 {

@@ -547,18 +547,6 @@ static int send_container(struct conn *c, const struct sbx_container *ct)
         return r;
 }
 
-static int send_ok(int fd)
-{
-        struct sbx_msg_builder *b = sbx_msg_new(SBX_MSG_OK);
-        int r;
-
-        if (!b)
-                return -ENOMEM;
-        r = sbx_msg_send(fd, b, NULL, 0);
-        sbx_msg_builder_free(b);
-        return r;
-}
-
 static int handle_list(struct server *s, struct conn *c)
 {
         for (struct sbx_container *ct = s->reg.head; ct; ct = ct->next)
@@ -570,7 +558,7 @@ static int handle_list(struct server *s, struct conn *c)
                 }
         if (sbx_logins_list(s->logins, c->fd, c->cred.uid) < 0)
                 return -EIO;
-        return send_ok(c->fd);
+        return sbx_msg_send_ok(c->fd);
 }
 
 static int handle_info(struct server *s, struct conn *c, const struct sbx_msg *m)
@@ -581,7 +569,7 @@ static int handle_info(struct server *s, struct conn *c, const struct sbx_msg *m
         if (!ct || !may_see(c, ct))
                 return sbx_msg_send_error(c->fd, ENOENT, SBX_ERR_NOT_FOUND,
                                           "no such container '%s'", m->name);
-        return send_container(c, ct) < 0 ? -EIO : send_ok(c->fd);
+        return send_container(c, ct) < 0 ? -EIO : sbx_msg_send_ok(c->fd);
 }
 
 static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m)
@@ -591,7 +579,7 @@ static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m
         int r;
 
         if (!ct && sbx_logins_stop(s->logins, m->name, c->cred.uid) >= 0)
-                return send_ok(c->fd);
+                return sbx_msg_send_ok(c->fd);
         if (!ct || !may_see(c, ct)) {
                 log_notice("refused stop: uid=%u name='%s': not found or not owner", c->cred.uid,
                            m->name);
@@ -607,7 +595,7 @@ static int handle_stop(struct server *s, struct conn *c, const struct sbx_msg *m
                 return sbx_msg_send_error(c->fd, -r, SBX_ERR_INTERNAL, "cannot reach controller");
         (void) snprintf(ct->state, sizeof(ct->state), "stopping");
         log_notice("stop: uid=%u name='%s'", c->cred.uid, ct->name);
-        return send_ok(c->fd);
+        return sbx_msg_send_ok(c->fd);
 }
 
 static struct conn *conn_find_id(struct server *s, uint64_t id)
